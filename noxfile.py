@@ -1,0 +1,58 @@
+"""Sessions: tests, lint, typecheck, release, rehearse, bench.
+
+Each session installs the tool non-editably into its own environment, so what is tested,
+released and measured is what `pip install` gives a user (templates included).
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = True
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole test suite (real git, the sandbox, a loopback SMTP server)."""
+    session.install(".[test]")
+    session.run("pytest", "-n", "auto", "--dist", "loadfile", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff (lint and format)."""
+    session.install("ruff")
+    session.run("ruff", "check", "release_tool", "tests", "benchmarks", "noxfile.py")
+    session.run("ruff", "format", "--check", "release_tool", "tests", "benchmarks", "noxfile.py")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the package."""
+    session.install(".[test]", "mypy", "types-docutils")
+    session.run("mypy")
+
+
+@nox.session
+def release(session: nox.Session) -> None:
+    """The real release from a maintainer's machine: nox -s release -- BUMP [options]."""
+    if not session.posargs:
+        session.error("usage: nox -s release -- BUMP [--dry-run] [--yes] …")
+    session.install(".")
+    session.run("release-tool", "release", *session.posargs, external=False)
+
+
+@nox.session
+def rehearse(session: nox.Session) -> None:
+    """The full pipeline against the embedded sandbox: nox -s rehearse -- [BUMP|--example]."""
+    session.install(".")
+    session.run("release-tool", "rehearse", *(session.posargs or ["--example"]))
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks against tbump and bump-my-version; writes benchmarks/results/."""
+    session.install(".", "tbump", "bump-my-version")
+    session.run("python", "benchmarks/run.py", *session.posargs)

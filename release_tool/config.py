@@ -1,0 +1,378 @@
+"""`[tool.release_tool]` in the released repository's pyproject.toml, as frozen dataclasses.
+
+Each field carries its TOML key, its help text and (where the type says too little) its check,
+right beside it, so this file is also the reference for the configuration. Loading is strict: an
+unknown key, a wrong type or a path outside the repository is a `ConfigError` naming the key path
+(`tool.release_tool.downstream[0].files`), never a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+
+from release_tool.errors import ConfigError
+
+FileKind = Literal["python", "package_json", "npm_lockfile", "pyproject"]
+FILE_KINDS: tuple[str, ...] = typing.get_args(FileKind)
+
+_REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_PACKAGE_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
+_EMAIL_RE = re.compile(r"^[^@\s<>\"(),;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+def _opt(
+    default: Any = dataclasses.MISSING,
+    *,
+    help: str,
+    key: str | None = None,
+    check: Callable[[Any], str | None] | None = None,
+    path: bool = False,
+) -> Any:
+    """A config field: its help, its TOML key if not the field name, and an extra check."""
+    meta = {"help": help, "key": key, "check": check, "path": path}
+    if isinstance(default, list | tuple | dict):
+        frozen = (
+            tuple(default) if not isinstance(default, dict) else types.MappingProxyType(default)
+        )
+        return field(default_factory=lambda: frozen, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def _check_repository(value: str) -> str | None:
+    return None if _REPO_RE.match(value) else f"{value!r} is not of the form 'owner/name'"
+
+
+def _check_package(value: str) -> str | None:
+    return None if _PACKAGE_RE.match(value) else f"{value!r} is not a valid package name"
+
+
+def _check_tag_format(value: str) -> str | None:
+    if value.count("{version}") != 1:
+        return f"{value!r} must contain '{{version}}' exactly once"
+    if re.search(r"[\s~^:?*\[\\]|\.\.|@\{", value):
+        return f"{value!r} would not be a valid git tag name"
+    return None
+
+
+def check_address(value: str) -> str | None:
+    """An email address, bare (`a@b.org`) or with a display name (`Name <a@b.org>`)."""
+    match = re.fullmatch(r"\s*(?:[^<>]*<([^<>]+)>|([^<>]+))\s*", value)
+    addr = (match.group(1) or match.group(2)).strip() if match else ""
+    return None if _EMAIL_RE.match(addr) else f"{value!r} is not a valid email address"
+
+
+def _check_addresses(values: tuple[str, ...]) -> str | None:
+    for value in values:
+        problem = check_address(value)
+        if problem:
+            return problem
+    return None
+
+
+def _check_optional_address(value: str | None) -> str | None:
+    return None if value is None else check_address(value)
+
+
+def _check_nonempty(values: tuple[Any, ...]) -> str | None:
+    return None if values else "must not be empty"
+
+
+def _check_positive(value: float) -> str | None:
+    return None if value > 0 else "must be greater than 0"
+
+
+@dataclass(frozen=True)
+class VersionFile:
+    """A file that holds the version, and which editor changes it."""
+
+    path: str = _opt(help="Path of the file, relative to the repository root.", path=True)
+    kind: FileKind = _opt(help="Editor to use: python, package_json, npm_lockfile, pyproject.")
+
+
+@dataclass(frozen=True)
+class EmailConfig:
+    """`[tool.release_tool.email]`: the release notification email."""
+
+    to: tuple[str, ...] = _opt(
+        help="Recipients, e.g. ['release-notifications@edx.org'].",
+        check=lambda v: _check_nonempty(v) or _check_addresses(v),
+    )
+    cc: tuple[str, ...] = _opt((), help="Copy recipients.", check=_check_addresses)
+    sender: str | None = _opt(
+        None,
+        key="from",
+        help="From address; default: git's `user.name <user.email>`.",
+        check=_check_optional_address,
+    )
+    reply_to: str | None = _opt(None, help="Reply-To address.", check=_check_optional_address)
+    subject: str | None = _opt(None, help="Jinja2 template for the subject line.")
+    draft: str = _opt(
+        "dist/release/{version}/notification.eml",
+        help="Where the .eml draft is written ({version} is replaced), relative to the repo.",
+        path=True,
+    )
+    send: bool = _opt(False, help="Send the email through SMTP (also: --send-email).")
+    smtp_host: str | None = _opt(None, help="SMTP host; or RELEASE_TOOL_SMTP_HOST.")
+    smtp_port: int | None = _opt(None, help="SMTP port; default 587 (starttls) or 465 (tls).")
+    smtp_user: str | None = _opt(None, help="SMTP user; or RELEASE_TOOL_SMTP_USER.")
+    smtp_security: Literal["starttls", "tls", "none"] = _opt(
+        "starttls", help="starttls, tls (implicit TLS) or none (loopback test servers only)."
+    )
+
+
+@dataclass(frozen=True)
+class DownstreamConfig:
+    """One `[[tool.release_tool.downstream]]` entry: a repository that pins the package."""
+
+    repository: str = _opt(help="The downstream repository, 'owner/name'.", check=_check_repository)
+    files: tuple[str, ...] = _opt(
+        (),
+        help="Globs of requirements files that pin the package, e.g. 'requirements/edx/*.txt'.",
+    )
+    base: str | None = _opt(None, help="Base branch of the PR; default: the repo's default.")
+    branch: str = _opt("release-tool/{package}", help="Branch the tool pushes the change to.")
+    labels: tuple[str, ...] = _opt((), help="Labels put on the PR.")
+    reviewers: tuple[str, ...] = _opt((), help="Users asked to review the PR.")
+    fork: bool = _opt(
+        False, help="Push the branch to the token user's fork (automatic without write access)."
+    )
+    raise_lower_bound: bool = _opt(
+        False, help="Also raise `>=` lower bounds in .in files to the new version."
+    )
+    constraints: tuple[str, ...] = _opt(
+        ("requirements/constraints.txt",),
+        help="Constraint files: a pin there is updated and called out in the PR body.",
+    )
+    strategy: Literal["edit", "dispatch"] = _opt(
+        "edit", help="edit: commit the pin changes; dispatch: run the downstream's own workflow."
+    )
+    workflow: str | None = _opt(
+        None, help="With strategy = 'dispatch': the workflow file name, e.g. 'upgrade-one.yml'."
+    )
+    inputs: dict[str, str] = _opt(
+        {}, help="With strategy = 'dispatch': workflow inputs (Jinja2 templates)."
+    )
+
+
+@dataclass(frozen=True)
+class Config:
+    """`[tool.release_tool]`: everything the pipeline needs to know about the library."""
+
+    package: str = _opt(
+        help="The package's name on the index, e.g. 'edx-proctoring'.", check=_check_package
+    )
+    repository: str = _opt(help="The GitHub repository, 'owner/name'.", check=_check_repository)
+    version_files: tuple[VersionFile, ...] = _opt(
+        help="Files holding the version: paths (kind from the name) or {path, kind} tables.",
+        check=_check_nonempty,
+    )
+    branch: str = _opt("main", help="The branch releases are made from.")
+    remote: str = _opt("origin", help="The git remote that is pushed to.")
+    tag_format: str = _opt(
+        "v{version}", help="Tag name; {version} is the PEP 440 version.", check=_check_tag_format
+    )
+    changelog: str | None = _opt(
+        None, help="CHANGELOG.rst or CHANGELOG.md; none if absent.", path=True
+    )
+    commit_message: str | None = _opt(
+        None, help="Jinja2 template of the release commit message; default: templates/."
+    )
+    sign: bool = _opt(False, help="Sign the tag (git tag -s).")
+    github_api: str | None = _opt(
+        None, help="GitHub API URL; default https://api.github.com (or RELEASE_TOOL_GITHUB_API)."
+    )
+    draft_release: bool = _opt(False, help="Create the GitHub release as a draft.")
+    wait_for_index: bool = _opt(False, help="Wait until the version is on the index before PRs.")
+    index_url: str = _opt("https://pypi.org/simple/", help="PEP 691 simple index to wait on.")
+    index_timeout: float = _opt(900.0, help="Seconds to wait for the index.", check=_check_positive)
+    templates: str | None = _opt(
+        None, help="Folder of templates overriding the bundled ones (same file names).", path=True
+    )
+    email: EmailConfig | None = _opt(None, help="The notification email; none if absent.")
+    downstream: tuple[DownstreamConfig, ...] = _opt((), help="Downstream repositories.")
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+_KIND_BY_NAME = {
+    "package.json": "package_json",
+    "package-lock.json": "npm_lockfile",
+    "npm-shrinkwrap.json": "npm_lockfile",
+    "pyproject.toml": "pyproject",
+}
+
+
+def file_kind_for(path: str) -> str | None:
+    """The editor kind recognised from a file's name, or None."""
+    name = PurePosixPath(path).name
+    if name in _KIND_BY_NAME:
+        return _KIND_BY_NAME[name]
+    return "python" if name.endswith(".py") else None
+
+
+def load_config(root: Path) -> Config:
+    """Read and validate `[tool.release_tool]` from `root/pyproject.toml`."""
+    import tomlkit  # deferred: start-up time matters for `--help`
+    from tomlkit.exceptions import ParseError
+
+    pyproject = root / "pyproject.toml"
+    try:
+        text = pyproject.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"no pyproject.toml in {root}",
+            "run in the library's repository (or -C DIR), with a [tool.release_tool] section",
+        ) from None
+    try:
+        document = tomlkit.parse(text).unwrap()
+    except ParseError as exc:
+        raise ConfigError(
+            f"pyproject.toml is not valid TOML: {exc}", "fix the syntax error it names"
+        ) from None
+    section = document.get("tool", {}).get("release_tool")
+    if section is None:
+        raise ConfigError(
+            "pyproject.toml has no [tool.release_tool] section",
+            "add one: see 'Using it on your library' in the README",
+        )
+    return config_from_mapping(section, root)
+
+
+def config_from_mapping(data: Any, root: Path) -> Config:
+    """Build a Config from already-parsed TOML data; `root` confines every path."""
+    config = _build(Config, data, "tool.release_tool", root)
+    assert isinstance(config, Config)
+    return config
+
+
+def _build(cls: type[Any], data: Any, where: str, root: Path) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{where}: expected a table, got {_describe(data)}",
+            "see the README's configuration reference",
+        )
+    fields = {(f.metadata.get("key") or f.name): f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ConfigError(
+            f"{where}.{unknown[0]}: unknown key",
+            f"known keys here: {', '.join(sorted(fields))}",
+        )
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for key, f in fields.items():
+        path = f"{where}.{key}"
+        if key not in data:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ConfigError(
+                    f"{path}: required key is missing", f"set it: {f.metadata['help']}"
+                )
+            continue
+        value = _convert(hints[f.name], data[key], path, root)
+        if cls is VersionFile and f.name == "kind" and value not in FILE_KINDS:
+            raise ConfigError(f"{path}: unknown kind {value!r}", f"one of: {', '.join(FILE_KINDS)}")
+        check = f.metadata.get("check")
+        problem = check(value) if check else None
+        if problem:
+            raise ConfigError(f"{path}: {problem}", str(f.metadata["help"]))
+        if f.metadata.get("path") and value is not None:
+            _confine(value, path, root)
+        values[f.name] = value
+    return cls(**values)
+
+
+def _convert(tp: Any, value: Any, path: str, root: Path) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (types.UnionType, typing.Union):
+        inner = [a for a in args if a is not type(None)]
+        return _convert(inner[0], value, path, root)
+    if origin is Literal:
+        if value not in args:
+            allowed = ", ".join(repr(a) for a in args)
+            raise ConfigError(f"{path}: {value!r} is not one of {allowed}", f"use one of {allowed}")
+        return value
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise ConfigError(
+                f"{path}: expected a list, got {_describe(value)}", "write it as [ ... ]"
+            )
+        return tuple(_convert(args[0], item, f"{path}[{i}]", root) for i, item in enumerate(value))
+    if origin is dict:
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise ConfigError(
+                f"{path}: expected a table of strings, got {_describe(value)}",
+                'write it as { key = "value" }',
+            )
+        return types.MappingProxyType(dict(value))
+    if tp is VersionFile:
+        return _version_file(value, path, root)
+    if dataclasses.is_dataclass(tp):
+        return _build(typing.cast(type[Any], tp), value, path, root)
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp in (str, bool, int, float) and (type(value) is not tp):
+        raise ConfigError(
+            f"{path}: expected {_TYPE_WORDS[tp]}, got {_describe(value)}",
+            f"write it as {_TYPE_EXAMPLES[tp]}",
+        )
+    return value
+
+
+def _version_file(value: Any, path: str, root: Path) -> VersionFile:
+    if isinstance(value, str):
+        kind = file_kind_for(value)
+        if kind is None:
+            raise ConfigError(
+                f"{path}: cannot tell the kind of {value!r} from its name",
+                f'give it as {{ path = "...", kind = "python" }} (kinds: {", ".join(FILE_KINDS)})',
+            )
+        _confine(value, path, root)
+        return VersionFile(path=value, kind=typing.cast(FileKind, kind))
+    built = _build(VersionFile, value, path, root)
+    assert isinstance(built, VersionFile)
+    return built
+
+
+def _confine(value: str, path: str, root: Path) -> None:
+    """Refuse a configured path that leaves the repository (`../x`, absolute, a symlink out)."""
+    hint = "config paths are relative to the repository root and stay inside it"
+    pure = PurePosixPath(value)
+    if pure.is_absolute() or Path(value).is_absolute() or ".." in pure.parts or "\\" in value:
+        raise ConfigError(f"{path}: {value!r} is outside the repository", hint)
+    resolved_root = root.resolve()
+    # Only the part before a template placeholder must exist to be checked for symlinks.
+    literal = value.split("{", 1)[0]
+    target = (root / literal).resolve()
+    if not target.is_relative_to(resolved_root):
+        raise ConfigError(f"{path}: {value!r} leads outside the repository", hint)
+
+
+_TYPE_WORDS = {str: "a string", bool: "true or false", int: "an integer", float: "a number"}
+_TYPE_EXAMPLES = {str: '"text"', bool: "true", int: "587", float: "600"}
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, str):
+        return f"a string ({value!r})"
+    if isinstance(value, int | float):
+        return f"a number ({value})"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__
+
+
+def field_help(cls: type[Any] = Config) -> list[tuple[str, str]]:
+    """(key, help) for every field of a config class: the reference the README shows."""
+    return [(f.metadata.get("key") or f.name, f.metadata["help"]) for f in dataclasses.fields(cls)]

@@ -1,0 +1,573 @@
+"""The release pipeline: plan every step with reads only, then apply the same actions in order.
+
+preflight → bump → commit → tag → push ──► github-release → wait-for-index → downstream → email
+
+`plan_release` looks at the world (files, local and remote refs, later GitHub) and returns a
+`ReleasePlan`: a dry run prints it, a real run prints it and hands it to `apply_plan`. A step
+with nothing left to do is planned as skipped with the reason, which is how a re-run after a
+failure converges instead of repeating work. Before the push, a failed action rolls back the
+local actions already applied; after it, nothing is undone and the error says to re-run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Protocol
+
+from release_tool import changelog, rendering
+from release_tool.config import Config
+from release_tool.errors import (
+    Interrupted,
+    PreflightError,
+    ReleaseError,
+    StepFailed,
+    UsageError,
+    VersionError,
+)
+from release_tool.files import editor_for
+from release_tool.files.write import WriteFileAction, read_text
+from release_tool.git_repo import CommitAction, GitRepo, PushAction, RemoteState, TagAction
+from release_tool.plan import Action, Outcome, ReleasePlan, StepPlan, Undoable
+from release_tool.versions import Version, bump, check_newer, parse_file_version, parse_version
+
+STEPS = (
+    "preflight",
+    "bump",
+    "commit",
+    "tag",
+    "push",
+    "github-release",
+    "wait-for-index",
+    "downstream",
+    "email",
+)
+BUMP_WORDS = ("major", "minor", "patch", "release", "pre", "current")
+NPM_KINDS = ("package_json", "npm_lockfile")
+
+
+@dataclass(frozen=True)
+class Project:
+    """The repository being released, its config, and the credentials the run may use."""
+
+    root: Path
+    config: Config
+    repo: GitRepo
+    token: str | None = None
+    environ: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReleaseRequest:
+    """What the user asked for on the command line."""
+
+    bump: str
+    pre: str | None = None
+    allow_downgrade: bool = False
+    allow_empty_notes: bool = False
+    sync: bool = False
+    skip: frozenset[str] = frozenset()
+    only: frozenset[str] = frozenset()
+    today: date = field(default_factory=date.today)
+
+
+@dataclass(frozen=True)
+class FileVersion:
+    """One version location in one file, as read."""
+
+    path: str
+    where: str
+    line: int
+    text: str
+    version: Version
+
+
+# --- versions in files and tags ---------------------------------------------------------------
+
+
+def read_file_versions(project: Project) -> list[FileVersion]:
+    """Every version location of every configured version file."""
+    found = []
+    for vf in project.config.version_files:
+        text = _read(project.root, vf.path)
+        for location in editor_for(vf.kind).read(text, vf.path):
+            version = parse_file_version(location.text, vf.kind)
+            found.append(
+                FileVersion(vf.path, location.where, location.line, location.text, version)
+            )
+    return found
+
+
+def _read(root: Path, relpath: str) -> str:
+    try:
+        return read_text(root / relpath)
+    except FileNotFoundError:
+        raise UsageError(
+            f"{relpath}: file not found", "fix the path in [tool.release_tool] version_files"
+        ) from None
+
+
+def version_table(found: list[FileVersion]) -> str:
+    width = max(len(f"{f.path} ({f.where}, line {f.line})") for f in found)
+    return "\n".join(
+        f"  {f'{f.path} ({f.where}, line {f.line})':<{width}}  {f.text}" for f in found
+    )
+
+
+def agreed_version(found: list[FileVersion]) -> Version:
+    """The one version every file says, or a UsageError with a table of who says what."""
+    versions = {f.version for f in found}
+    if len(versions) == 1:
+        return versions.pop()
+    raise UsageError(
+        "version files disagree: " + ", ".join(sorted(str(v) for v in versions)),
+        "bring them to one version explicitly: release-tool bump VERSION --sync",
+        details=version_table(found),
+    )
+
+
+def tag_name(config: Config, version: Version) -> str:
+    return config.tag_format.format(version=version.pep440)
+
+
+def version_of_tag(config: Config, tag: str) -> Version | None:
+    """The version a tag names: the configured format, or the bare/`v` spellings of old tags."""
+    prefix, suffix = config.tag_format.split("{version}")
+    candidates = [tag.removeprefix("v"), tag]
+    if tag.startswith(prefix) and tag.endswith(suffix):
+        candidates.insert(0, tag[len(prefix) : len(tag) - len(suffix) if suffix else None])
+    for candidate in candidates:
+        if re.fullmatch(r"\d+\.\d+\.\d+((a|b|rc)\d+)?", candidate):
+            return parse_version(candidate)
+    return None
+
+
+def last_release(config: Config, tags: Mapping[str, str]) -> tuple[str, Version] | None:
+    """The highest version tag; non-version tags (`release-2015-07-29`, `npmv1.0.0`) ignored."""
+    releases = [(v, t) for t in tags if (v := version_of_tag(config, t)) is not None]
+    if not releases:
+        return None
+    version, tag = max(releases)
+    return tag, version
+
+
+# --- planning ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What planning learned, shared by the steps after preflight."""
+
+    current: Version
+    new: Version
+    tag: str
+    head: str
+    remote: RemoteState
+    notes: str
+    resumed: bool
+    stamped_changelog: str | None
+
+
+def resolve_version(current: Version, request: ReleaseRequest) -> Version:
+    """The version asked for: a bump word applied to `current`, or an explicit version."""
+    if request.bump == "current":
+        if request.pre:
+            raise UsageError(
+                "--pre does not go with 'current'", "'current' releases what the files already say"
+            )
+        return current
+    if request.bump in BUMP_WORDS:
+        return bump(current, request.bump, request.pre)
+    if request.pre:
+        raise UsageError(
+            "--pre does not go with an explicit version",
+            f"write the pre-release into the version, e.g. {request.bump}rc1",
+        )
+    return parse_version(request.bump)
+
+
+def plan_release(
+    project: Project,
+    request: ReleaseRequest,
+    remote_steps: Callable[[Project, Facts, ReleaseRequest], list[StepPlan]] | None = None,
+) -> ReleasePlan:
+    """Plan the whole release with reads only. Raises if the release cannot go ahead."""
+    _check_step_names(request)
+    config, repo = project.config, project.repo
+    found = read_file_versions(project)
+    head = repo.head_sha()
+    local_tags = repo.local_tags()
+    if request.sync:
+        if request.bump in BUMP_WORDS:
+            raise UsageError(
+                "--sync needs an explicit version", "e.g. release-tool bump 5.3.0 --sync"
+            )
+        current = max(f.version for f in found)
+    else:
+        current = agreed_version(found)
+
+    # A HEAD that already carries the current version's tag is a release in progress (or done):
+    # the same command again finishes it instead of bumping a second time.
+    current_tag = tag_name(config, current)
+    resumed = local_tags.get(current_tag) == head and request.bump in (*BUMP_WORDS, current.pep440)
+    remote = _remote_state(repo, config)
+    if not resumed and remote is not None:
+        resumed = remote.tags.get(current_tag) == head and request.bump in (
+            *BUMP_WORDS,
+            current.pep440,
+        )
+    new = current if resumed else resolve_version(current, request)
+    if not resumed and request.bump != "current":
+        _check_order(current, new, request)
+
+    problems: list[ReleaseError] = []
+    if remote is None:
+        problems.append(_unreachable(repo, config))
+        remote = RemoteState(heads={}, tags={})
+    problems += _git_problems(project, head, local_tags, remote, new, resumed)
+
+    stamped = None
+    notes = ""
+    if config.changelog:
+        text = _read(project.root, config.changelog)
+        fmt = changelog.changelog_format(config.changelog)
+        stamped = changelog.stamp(text, new, request.today, fmt)
+        notes = changelog.release_notes(stamped, new, fmt) or ""
+    if not notes.strip() and not request.allow_empty_notes:
+        where = config.changelog or "the changelog (none configured)"
+        problems.append(
+            UsageError(
+                f"no release notes for {new} in {where}",
+                "write them under 'Unreleased' (or a [X.Y.Z] section), or pass --allow-empty-notes",
+            )
+        )
+    if problems:
+        raise problems[0] if len(problems) == 1 else PreflightError(problems)
+
+    facts = Facts(current, new, tag_name(config, new), head, remote, notes, resumed, stamped)
+    steps = [StepPlan("preflight", notes=_preflight_notes(project, facts))]
+    steps += _plan_local(project, facts, found, request)
+    if remote_steps is not None:
+        steps += remote_steps(project, facts, request)
+    return ReleasePlan(
+        config.package, current, new, facts.tag, tuple(_filter(steps, request)), resumed=resumed
+    )
+
+
+def plan_bump(project: Project, request: ReleaseRequest) -> ReleasePlan:
+    """Only the file edits (`release-tool bump`): no git checks, no commit."""
+    found = read_file_versions(project)
+    if request.sync:
+        if request.bump in BUMP_WORDS:
+            raise UsageError(
+                "--sync needs an explicit version", "e.g. release-tool bump 5.3.0 --sync"
+            )
+        current = max(f.version for f in found)
+    else:
+        current = agreed_version(found)
+    new = resolve_version(current, request)
+    if request.bump != "current":
+        _check_order(current, new, request)
+    stamped = None
+    if project.config.changelog:
+        fmt = changelog.changelog_format(project.config.changelog)
+        text = _read(project.root, project.config.changelog)
+        stamped = changelog.stamp(text, new, request.today, fmt)
+    actions = _file_edits(project, found, new, stamped)
+    step = StepPlan(
+        "bump", tuple(actions), skipped=None if actions else f"the files already say {new}"
+    )
+    return ReleasePlan(project.config.package, current, new, tag_name(project.config, new), (step,))
+
+
+def _check_order(current: Version, new: Version, request: ReleaseRequest) -> None:
+    if request.sync and new == current:
+        return  # --sync to the highest version the files already hold is allowed
+    check_newer(current, new, request.allow_downgrade)
+
+
+def _check_step_names(request: ReleaseRequest) -> None:
+    for name in sorted(request.skip | request.only):
+        if name not in STEPS:
+            raise UsageError(f"unknown step {name!r}", f"steps: {', '.join(STEPS)}")
+    if "preflight" in request.skip:
+        raise UsageError("preflight cannot be skipped", "its checks protect the release")
+
+
+def _filter(steps: list[StepPlan], request: ReleaseRequest) -> list[StepPlan]:
+    out = []
+    for step in steps:
+        chosen = step.name == "preflight" or (
+            (not request.only or step.name in request.only) and step.name not in request.skip
+        )
+        if chosen or step.skipped:
+            out.append(step)
+        else:
+            out.append(StepPlan(step.name, skipped="not selected (--skip/--only)"))
+    return out
+
+
+def _remote_state(repo: GitRepo, config: Config) -> RemoteState | None:
+    try:
+        return repo.ls_remote(config.remote)
+    except UsageError:
+        raise
+    except ReleaseError:
+        return None
+
+
+def _unreachable(repo: GitRepo, config: Config) -> ReleaseError:
+    return UsageError(
+        f"remote {config.remote!r} is unreachable",
+        "check the network, the remote URL and the token",
+    )
+
+
+def _git_problems(
+    project: Project,
+    head: str,
+    local_tags: Mapping[str, str],
+    remote: RemoteState,
+    new: Version,
+    resumed: bool,
+) -> list[ReleaseError]:
+    config, repo = project.config, project.repo
+    problems: list[ReleaseError] = []
+    dirty = repo.dirty_paths()
+    if dirty:
+        problems.append(
+            UsageError(
+                f"the working tree has uncommitted changes ({', '.join(dirty[:3])}"
+                f"{', …' if len(dirty) > 3 else ''})",
+                "commit or stash them first: a release commits only the version files",
+            )
+        )
+    branch = repo.current_branch()
+    if branch != config.branch:
+        problems.append(
+            UsageError(
+                f"on {'a detached HEAD' if branch is None else f'branch {branch!r}'}, "
+                f"not {config.branch!r}",
+                f"git switch {config.branch} (or set `branch` in the config)",
+            )
+        )
+    remote_head = remote.heads.get(config.branch)
+    if (
+        remote_head
+        and remote_head != head
+        and not (repo.has_commit(remote_head) and repo.is_ancestor(remote_head, head))
+    ):
+        problems.append(
+            UsageError(
+                f"{config.branch!r} is behind {config.remote}/{config.branch}",
+                f"git pull --ff-only {config.remote} {config.branch}, then run again",
+            )
+        )
+    tag = tag_name(config, new)
+    for where, tags in (("locally", local_tags), (f"on {config.remote}", remote.tags)):
+        at = tags.get(tag)
+        if at is not None and not (resumed and at == head):
+            problems.append(
+                UsageError(
+                    f"tag {tag} already exists {where}, on commit {at[:12]}",
+                    f"{new} was released before: pick another version, or delete the stale tag",
+                )
+            )
+    return problems
+
+
+def _preflight_notes(project: Project, facts: Facts) -> tuple[str, ...]:
+    config = project.config
+    notes = [
+        f"version files agree on {facts.current}",
+        f"on {config.branch}, clean, up to date with {config.remote}",
+    ]
+    if facts.resumed:
+        notes.append(f"HEAD is already tagged {facts.tag}: finishing that release")
+    return tuple(notes)
+
+
+def _plan_local(
+    project: Project, facts: Facts, found: list[FileVersion], request: ReleaseRequest
+) -> list[StepPlan]:
+    config, repo = project.config, project.repo
+    if facts.resumed:
+        done = f"already done: HEAD is {facts.tag}"
+        steps = [
+            StepPlan("bump", skipped=done),
+            StepPlan("commit", skipped=done),
+            StepPlan("tag", skipped=done),
+        ]
+    else:
+        edits = _file_edits(project, found, facts.new, facts.stamped_changelog)
+        context = {
+            "package": config.package,
+            "version": facts.new.pep440,
+            "previous_version": facts.current.pep440,
+            "tag": facts.tag,
+        }
+        if config.commit_message:
+            message = rendering.render_string(
+                config.commit_message, context, what="tool.release_tool.commit_message"
+            )
+        else:
+            message = rendering.render(
+                "commit_message.txt.j2", context, override_dir=_templates_dir(project)
+            )
+        message = message.strip() + "\n"
+        bump_step = (
+            StepPlan("bump", tuple(edits))
+            if edits
+            else StepPlan("bump", skipped=f"the files already say {facts.new}")
+        )
+        commit_step = (
+            StepPlan(
+                "commit",
+                (CommitAction(repo, tuple(a.relpath for a in edits), message, parent=facts.head),),
+            )
+            if edits
+            else StepPlan("commit", skipped="nothing to commit")
+        )
+        tag_message = f"{config.package} {facts.new}\n\n{facts.notes}".strip() + "\n"
+        steps = [
+            bump_step,
+            commit_step,
+            StepPlan("tag", (TagAction(repo, facts.tag, tag_message, config.sign),)),
+        ]
+
+    refspecs = []
+    will_commit = any(s.name == "commit" and s.actions for s in steps)
+    if will_commit or facts.remote.heads.get(config.branch) != facts.head:
+        refspecs.append(f"HEAD:refs/heads/{config.branch}")
+    if facts.remote.tags.get(facts.tag) is None:
+        refspecs.append(f"refs/tags/{facts.tag}")
+    push = (
+        StepPlan("push", (PushAction(repo, config.remote, tuple(refspecs)),))
+        if refspecs
+        else StepPlan("push", skipped=f"already done: {facts.tag} is on {config.remote}")
+    )
+    return [*steps, push]
+
+
+def _templates_dir(project: Project) -> Path | None:
+    return project.root / project.config.templates if project.config.templates else None
+
+
+def _file_edits(
+    project: Project, found: list[FileVersion], new: Version, stamped_changelog: str | None
+) -> list[WriteFileAction]:
+    edits = []
+    for vf in project.config.version_files:
+        path = project.root / vf.path
+        old = read_text(path)
+        text = editor_for(vf.kind).write(old, vf.path, new)
+        if text != old:
+            spelled = new.semver if vf.kind in NPM_KINDS else new.pep440
+            was = sorted({f.text for f in found if f.path == vf.path})
+            edits.append(WriteFileAction(path, vf.path, old, text, f"{', '.join(was)} → {spelled}"))
+    if project.config.changelog and stamped_changelog is not None:
+        path = project.root / project.config.changelog
+        old = read_text(path)
+        if stamped_changelog != old:
+            edits.append(
+                WriteFileAction(
+                    path,
+                    project.config.changelog,
+                    old,
+                    stamped_changelog,
+                    f"section [{new}] stamped",
+                )
+            )
+    return edits
+
+
+# --- applying ------------------------------------------------------------------------------
+
+
+class Observer(Protocol):
+    """How the CLI follows a run (progress lines); the pipeline itself never prints."""
+
+    def action_started(self, action: Action) -> None: ...
+
+    def action_done(self, action: Action, outcome: Outcome) -> None: ...
+
+
+@dataclass
+class RunResult:
+    """What a run did: each applied action's description and outcome, and merged outputs."""
+
+    applied: list[tuple[str, str, Outcome]] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)
+
+
+POINT_OF_NO_RETURN = "push"
+
+
+def apply_plan(plan: ReleasePlan, observer: Observer | None = None) -> RunResult:
+    """Apply every action in order; roll back local ones if anything fails before the push."""
+    result = RunResult()
+    undo_stack: list[Undoable] = []
+    pushed = False
+    for action in plan.actions:
+        if observer:
+            observer.action_started(action)
+        try:
+            outcome = action.apply()
+        except (Exception, KeyboardInterrupt) as exc:
+            rolled_back = "" if pushed else _roll_back(undo_stack)
+            raise _failure(action, exc, pushed, rolled_back) from exc
+        result.applied.append((action.step, action.describe(), outcome))
+        result.outputs.update(outcome.outputs)
+        if isinstance(action, Undoable):
+            undo_stack.append(action)
+        if action.step == POINT_OF_NO_RETURN:
+            pushed = True
+        if observer:
+            observer.action_done(action, outcome)
+    return result
+
+
+def _roll_back(undo_stack: list[Undoable]) -> str:
+    failures = []
+    for action in reversed(undo_stack):
+        try:
+            action.undo()
+        except Exception as exc:  # keep undoing the rest; report what could not be undone
+            failures.append(f"{type(exc).__name__}: {exc}")
+    if failures:
+        return "; rollback incomplete: " + "; ".join(failures)
+    return "; local changes rolled back" if undo_stack else ""
+
+
+def _failure(action: Action, exc: BaseException, pushed: bool, rolled_back: str) -> ReleaseError:
+    if isinstance(exc, KeyboardInterrupt):
+        return Interrupted(
+            f"interrupted during {action.step}{rolled_back}",
+            "run the same command again to finish" if pushed else "",
+        )
+    reason = exc.message if isinstance(exc, ReleaseError) else f"{type(exc).__name__}: {exc}"
+    hint = exc.hint if isinstance(exc, ReleaseError) and exc.hint else ""
+    again = (
+        "run the same command again to finish the release"
+        if pushed
+        else "fix the cause and run the same command again"
+    )
+    return StepFailed(
+        f"{action.step} failed: {reason}{rolled_back}", f"{hint}; {again}" if hint else again
+    )
+
+
+__all__ = [
+    "STEPS",
+    "FileVersion",
+    "Project",
+    "ReleaseRequest",
+    "RunResult",
+    "VersionError",
+    "apply_plan",
+    "plan_bump",
+    "plan_release",
+]

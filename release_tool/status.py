@@ -1,0 +1,98 @@
+"""`release-tool status`: where the current version stands, gathered with reads only.
+
+It shows every file's version (and whether they agree), the last release tag, and which of the
+release's results already exist for the current version. It never fails on a disagreement or an
+unreachable remote: showing those is its job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from release_tool.errors import ReleaseError
+from release_tool.pipeline import FileVersion, Project, last_release, read_file_versions, tag_name
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    package: str
+    files: tuple[FileVersion, ...]
+    agree: bool
+    last_tag: str | None
+    last_version: str | None
+    tag: str | None  # the current version's tag, when the files agree
+    done: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (what, state)
+
+    def lines(self) -> list[str]:
+        width = max(len(f"{f.path} ({f.where})") for f in self.files)
+        out = [f"{self.package}", ""]
+        out += [f"  {f'{f.path} ({f.where})':<{width}}  {f.text}" for f in self.files]
+        out.append("")
+        out.append(
+            "  files agree"
+            if self.agree
+            else "  files DISAGREE: run "
+            "`release-tool bump VERSION --sync` to bring them to one version"
+        )
+        out.append(
+            f"  last release tag: {self.last_tag or 'none'}"
+            + (f" ({self.last_version})" if self.last_version else "")
+        )
+        if self.tag:
+            out.append(f"  for {self.tag}:")
+            out += [f"    {what:<16} {state}" for what, state in self.done]
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "package": self.package,
+            "files": [
+                {"path": f.path, "where": f.where, "line": f.line, "version": f.text}
+                for f in self.files
+            ],
+            "agree": self.agree,
+            "last_release": {"tag": self.last_tag, "version": self.last_version},
+            "tag": self.tag,
+            "done": dict(self.done),
+        }
+
+
+def collect_status(project: Project) -> StatusReport:
+    config, repo = project.config, project.repo
+    found = read_file_versions(project)
+    versions = {f.version for f in found}
+    local = repo.local_tags()
+    remote_tags: dict[str, str] | None
+    try:
+        remote_tags = dict(repo.ls_remote(config.remote).tags)
+    except ReleaseError:
+        remote_tags = None
+    last = last_release(config, {**local, **(remote_tags or {})})
+    tag = tag_name(config, next(iter(versions))) if len(versions) == 1 else None
+    done: list[tuple[str, str]] = []
+    if tag:
+        head = repo.head_sha()
+        at = local.get(tag)
+        done.append(
+            ("local tag", "absent" if at is None else "at HEAD" if at == head else f"on {at[:12]}")
+        )
+        if remote_tags is None:
+            done.append((f"tag on {config.remote}", "unknown (remote unreachable)"))
+        else:
+            rt = remote_tags.get(tag)
+            done.append(
+                (
+                    f"tag on {config.remote}",
+                    "absent" if rt is None else "at HEAD" if rt == head else f"on {rt[:12]}",
+                )
+            )
+    return StatusReport(
+        config.package,
+        tuple(found),
+        len(versions) == 1,
+        last[0] if last else None,
+        str(last[1]) if last else None,
+        tag,
+        tuple(done),
+    )

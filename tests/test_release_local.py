@@ -1,0 +1,358 @@
+"""The local pipeline end to end: real git, a bare origin, the CLI as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import make_library
+
+from release_tool import example
+from release_tool.cli import cli
+from release_tool.git_repo import run_git
+
+FIXTURES = Path(__file__).parent / "fixtures" / "release"
+
+
+def golden(name: str) -> bytes:
+    """The expected file after releasing 5.3.0; the changelog's stamp date is today's."""
+    text = (FIXTURES / "5.3.0" / name).read_bytes()
+    return text.replace(b"YYYY-MM-DD", date.today().isoformat().encode())
+
+
+def invoke(repo: Path, *args: str, input: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["-C", str(repo), *args], input=input)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def snapshot(repo: Path) -> dict[str, object]:
+    """Everything a release could change: work tree bytes, index, local refs, origin's refs."""
+    files = {
+        str(p.relative_to(repo)): p.read_bytes()
+        for p in sorted(repo.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(repo).parts
+    }
+    origin = run_git("remote", "get-url", "origin", cwd=repo)
+    return {
+        "files": files,
+        "index": run_git("ls-files", "-s", cwd=repo),
+        "refs": run_git("for-each-ref", "--format=%(refname) %(objectname)", cwd=repo),
+        "head": run_git("rev-parse", "HEAD", cwd=repo),
+        "origin": run_git("for-each-ref", "--format=%(refname) %(objectname)", cwd=Path(origin)),
+    }
+
+
+def test_release_minor_of_todays_edx_proctoring(library: Path) -> None:
+    """5.2.0 → 5.3.0: exact bytes in every file, one commit, an annotated tag, pushed."""
+    before_head = run_git("rev-parse", "HEAD", cwd=library)
+    code, _, err = invoke(library, "release", "minor", "--yes")
+    assert code == 0, err
+    for name in (
+        "edx_proctoring/__init__.py",
+        "package.json",
+        "package-lock.json",
+        "CHANGELOG.rst",
+    ):
+        assert (library / name).read_bytes() == golden(name), name
+    # One commit on top of the old HEAD, touching exactly the four files.
+    assert run_git("rev-parse", "HEAD~1", cwd=library) == before_head
+    changed = run_git("diff", "--name-only", "HEAD~1", "HEAD", cwd=library).splitlines()
+    assert sorted(changed) == [
+        "CHANGELOG.rst",
+        "edx_proctoring/__init__.py",
+        "package-lock.json",
+        "package.json",
+    ]
+    assert run_git("log", "-1", "--format=%s", cwd=library) == "chore: release edx-proctoring 5.3.0"
+    assert run_git("cat-file", "-t", "v5.3.0", cwd=library) == "tag"  # annotated
+    tag_message = run_git("tag", "-l", "--format=%(contents)", "v5.3.0", cwd=library)
+    assert "Send the proctoring review email" in tag_message
+    origin = Path(run_git("remote", "get-url", "origin", cwd=library))
+    head = run_git("rev-parse", "HEAD", cwd=library)
+    assert run_git("rev-parse", "master", cwd=origin) == head
+    assert run_git("rev-parse", "v5.3.0^{commit}", cwd=origin) == head
+    assert "Released edx-proctoring 5.3.0 (v5.3.0)" in err
+    assert run_git("status", "--porcelain", cwd=library) == ""
+
+
+def test_rerun_after_success_does_nothing_and_says_so(library: Path) -> None:
+    assert invoke(library, "release", "minor", "--yes")[0] == 0
+    before = snapshot(library)
+    code, out, err = invoke(library, "release", "minor", "--yes")
+    assert code == 0, err
+    assert snapshot(library) == before
+    assert "finishing the release HEAD already carries" in out
+    assert "Nothing to do" in err
+
+
+def test_dry_run_changes_nothing_and_equals_the_real_run(library: Path) -> None:
+    before = snapshot(library)
+    code, out, err = invoke(library, "release", "patch", "--dry-run", "--json")
+    assert code == 0, err
+    assert snapshot(library) == before
+    planned = [a["description"] for s in json.loads(out)["plan"]["steps"] for a in s["actions"]]
+    code, out, err = invoke(library, "release", "patch", "--yes", "--json")
+    assert code == 0, err
+    applied = [a["action"] for a in json.loads(out)["result"]["applied"]]
+    assert applied == planned
+    assert planned[-1] == "git push --atomic origin HEAD:refs/heads/master refs/tags/v5.2.1"
+
+
+def test_plan_shows_diffs_commit_tag_and_push(library: Path) -> None:
+    code, out, _ = invoke(library, "plan", "patch")
+    assert code == 0
+    assert "-__version__ = '5.2.0'" in out
+    assert "+__version__ = '5.2.1'" in out
+    assert '+  "version": "5.2.1",' in out
+    assert "chore: release edx-proctoring 5.2.1" in out
+    assert "annotated tag v5.2.1" in out
+    assert "[5.2.1] - " in out  # brackets are text, not terminal markup
+
+
+def test_failure_between_tag_and_push_rolls_back_exactly(library: Path) -> None:
+    origin = Path(run_git("remote", "get-url", "origin", cwd=library))
+    hook = origin / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'denied by policy' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    before = snapshot(library)
+    code, _, err = invoke(library, "release", "minor", "--yes")
+    assert code == 1
+    assert "push failed" in err and "local changes rolled back" in err
+    assert snapshot(library) == before
+    hook.unlink()
+    code, _, err = invoke(library, "release", "minor", "--yes")  # the same command finishes
+    assert code == 0, err
+    assert run_git("rev-parse", "v5.3.0^{commit}", cwd=origin) == run_git(
+        "rev-parse", "HEAD", cwd=library
+    )
+
+
+def test_push_failure_then_tag_already_local_is_resumed(library: Path) -> None:
+    """A run killed between tag and push leaves a local tag at HEAD: the re-run pushes it."""
+    assert invoke(library, "release", "minor", "--yes", "--skip", "push")[0] == 0
+    assert run_git("ls-remote", "--tags", "origin", cwd=library).count("v5.3.0") == 0
+    code, out, err = invoke(library, "release", "minor", "--yes")
+    assert code == 0, err
+    assert "HEAD is already tagged v5.3.0" in out
+    assert "v5.3.0" in run_git("ls-remote", "--tags", "origin", cwd=library)
+    assert run_git("describe", "--tags", cwd=library) == "v5.3.0"
+
+
+def test_stale_lockfile_is_reported_then_synced(tmp_path: Path) -> None:
+    """Today's edx-proctoring: the lockfile says 5.1.0 while the code says 5.2.0."""
+    repo = make_library(tmp_path, example.library_files(lock_version="5.1.0"))
+    before = snapshot(repo)
+    code, _, err = invoke(repo, "release", "5.3.0", "--yes")
+    assert code == 2
+    assert "version files disagree: 5.1.0, 5.2.0" in err
+    assert "package-lock.json (version, line 3)" in err and "5.1.0" in err
+    assert "--sync" in err
+    assert snapshot(repo) == before
+    code, _, err = invoke(repo, "release", "5.3.0", "--sync", "--yes")
+    assert code == 0, err
+    for name in ("package-lock.json", "package.json", "edx_proctoring/__init__.py"):
+        assert (repo / name).read_bytes() == golden(name), name
+
+
+def test_preflight_reports_every_problem_together(library: Path) -> None:
+    run_git("switch", "-q", "-c", "feature", cwd=library)
+    (library / "setup.py").write_text("# edited\n")
+    before = snapshot(library)
+    code, _, err = invoke(library, "release", "patch", "--yes")
+    assert code == 2
+    assert "uncommitted changes (setup.py)" in err
+    assert "on branch 'feature', not 'master'" in err
+    assert snapshot(library) == before
+
+
+def test_behind_the_remote_is_refused(library: Path, tmp_path: Path) -> None:
+    origin = run_git("remote", "get-url", "origin", cwd=library)
+    other = tmp_path / "other"
+    run_git("clone", "-q", origin, str(other), cwd=tmp_path)
+    (other / "README.rst").write_text("changed elsewhere\n")
+    run_git("commit", "-qam", "docs: elsewhere", cwd=other)
+    run_git("push", "-q", "origin", "master", cwd=other)
+    code, _, err = invoke(library, "release", "patch", "--yes")
+    assert code == 2
+    assert "'master' is behind origin/master" in err and "git pull --ff-only" in err
+
+
+def test_tag_on_another_commit_is_refused(library: Path) -> None:
+    run_git("tag", "v5.2.1", "HEAD~1", cwd=library)
+    code, _, err = invoke(library, "release", "patch", "--yes")
+    assert code == 2
+    assert "tag v5.2.1 already exists locally" in err
+
+
+def test_unreachable_remote_is_refused(library: Path, tmp_path: Path) -> None:
+    run_git("remote", "set-url", "origin", str(tmp_path / "gone.git"), cwd=library)
+    code, _, err = invoke(library, "release", "patch", "--yes")
+    assert code == 2
+    assert "remote 'origin' is unreachable" in err
+
+
+def test_no_terminal_and_no_yes_refuses(library: Path) -> None:
+    before = snapshot(library)
+    code, _, err = invoke(library, "release", "patch")
+    assert code == 2
+    assert "no terminal to confirm" in err and "--yes" in err
+    assert snapshot(library) == before
+
+
+def test_empty_notes_need_a_flag(tmp_path: Path) -> None:
+    repo = make_library(tmp_path, example.library_files(unreleased=""))
+    code, _, err = invoke(repo, "release", "patch", "--yes")
+    assert code == 2
+    assert "no release notes for 5.2.1 in CHANGELOG.rst" in err
+    code, _, err = invoke(repo, "release", "patch", "--yes", "--allow-empty-notes")
+    assert code == 0, err
+
+
+def test_current_releases_what_the_files_say(tmp_path: Path) -> None:
+    """The everyday case: the bump was merged with a feature PR; tag and push only."""
+    files = example.library_files("5.3.0", unreleased="")
+    files["CHANGELOG.rst"] = files["CHANGELOG.rst"].replace(
+        "[5.2.0] - 2025-03-20",
+        "[5.3.0] - 2025-04-01\n~~~~~~~~~~~~~~~~~~~~\n"
+        "* Merged with the feature\n\n[5.2.0] - 2025-03-20",
+    )
+    repo = make_library(tmp_path, files)
+    head = run_git("rev-parse", "HEAD", cwd=repo)
+    code, out, err = invoke(repo, "release", "current", "--yes")
+    assert code == 0, err
+    assert "bump: skipped (the files already say 5.3.0)" in out
+    assert run_git("rev-parse", "HEAD", cwd=repo) == head  # no new commit
+    assert run_git("rev-parse", "v5.3.0^{commit}", cwd=repo) == head
+
+
+def test_downgrade_is_refused_unless_allowed(library: Path) -> None:
+    code, _, err = invoke(library, "release", "5.1.0", "--yes")
+    assert code == 2
+    assert "--allow-downgrade" in err
+
+
+def test_bump_only_edits_files(library: Path) -> None:
+    head = run_git("rev-parse", "HEAD", cwd=library)
+    code, _, err = invoke(library, "bump", "patch", "--pre", "rc")
+    assert code == 0, err
+    assert "__version__ = '5.2.1rc1'" in (library / "edx_proctoring/__init__.py").read_text()
+    assert '"version": "5.2.1-rc.1"' in (library / "package.json").read_text()
+    assert run_git("rev-parse", "HEAD", cwd=library) == head
+
+
+def test_status_shows_files_last_tag_and_progress(library: Path) -> None:
+    code, out, _ = invoke(library, "status")
+    assert code == 0
+    assert 'package-lock.json (packages[""].version)' in out
+    assert "last release tag: v5.2.0 (5.2.0)" in out  # release-2015-07-29, npmv1.0.0 ignored
+    assert "local tag" in out
+    code, out, _ = invoke(library, "status", "--json")
+    data = json.loads(out)
+    assert data["agree"] is True and data["last_release"]["tag"] == "v5.2.0"
+
+
+def test_unknown_step_and_bad_version_are_usage_errors(library: Path) -> None:
+    assert invoke(library, "release", "patch", "--skip", "deploy")[0] == 2
+    code, _, err = invoke(library, "release", "v1.2.3", "--yes")
+    assert code == 2 and "without the 'v'" in err
+
+
+def _run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "release_tool", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+
+
+def test_help_and_plan_do_not_import_pygithub(library: Path) -> None:
+    """Start-up stays lean: PyGithub is imported only by the steps that talk to GitHub."""
+    for args in (
+        ["--help"],
+        ["plan", "patch", "--skip", "github-release", "--skip", "downstream", "--skip", "email"],
+    ):
+        result = _run_cli(*args, cwd=library)
+        assert result.returncode == 0, result.stderr
+        imported = {
+            line.split("|")[-1].strip()
+            for line in result.stderr.splitlines()
+            if line.startswith("import time:")
+        }
+        assert "github" not in imported, args
+    help_run = _run_cli("--help", cwd=library)
+    imported = {line.split("|")[-1].strip() for line in help_run.stderr.splitlines()}
+    assert "git" not in imported  # GitPython is not needed to print help either
+
+
+def test_python_m_and_exit_code_for_missing_config(tmp_path: Path) -> None:
+    run_git("init", "-q", str(tmp_path / "r"), cwd=tmp_path)
+    result = _run_cli("status", cwd=tmp_path / "r")
+    assert result.returncode == 2
+    assert "error: no pyproject.toml" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        (
+            'package = "x"\nrepository = "o/r"\nversion_files = ["a.py"]\nbranches = "m"\n',
+            "tool.release_tool.branches: unknown key",
+        ),
+        (
+            'package = "x"\nrepository = "o/r"\nversion_files = ["a.py"]\nsign = "yes"\n',
+            "tool.release_tool.sign: expected true or false",
+        ),
+        (
+            'package = "x"\nrepository = "o/r"\nversion_files = ["../a.py"]\n',
+            "tool.release_tool.version_files[0]: '../a.py' is outside the repository",
+        ),
+        (
+            'package = "x"\nrepository = "o/r"\nversion_files = ["/etc/a.py"]\n',
+            "is outside the repository",
+        ),
+        (
+            'package = "x"\nrepository = "o/r"\nversion_files = ["VERSION"]\n',
+            "cannot tell the kind of 'VERSION'",
+        ),
+        (
+            'package = "x"\nrepository = "o/r"\nversion_files = ["a.py"]\n'
+            '[[tool.release_tool.downstream]]\nrepository = "o/p"\nlables = []\n',
+            "tool.release_tool.downstream[0].lables: unknown key",
+        ),
+        (
+            'package = "x"\nrepository = "o/r"\nversion_files = ["a.py"]\n'
+            '[tool.release_tool.email]\nto = ["not-an-address"]\n',
+            "tool.release_tool.email.to: 'not-an-address' is not a valid email address",
+        ),
+    ],
+)
+def test_bad_config_names_the_key(tmp_path: Path, toml: str, message: str) -> None:
+    repo = tmp_path / "r"
+    run_git("init", "-q", str(repo), cwd=tmp_path)
+    (repo / "pyproject.toml").write_text("[tool.release_tool]\n" + toml)
+    code, _, err = invoke(repo, "status")
+    assert code == 2
+    assert message in err
+
+
+def test_symlink_out_of_the_repository_is_refused(tmp_path: Path) -> None:
+    repo = tmp_path / "r"
+    run_git("init", "-q", str(repo), cwd=tmp_path)
+    (tmp_path / "outside.py").write_text("__version__ = '1.0.0'\n")
+    (repo / "v.py").symlink_to(tmp_path / "outside.py")
+    (repo / "pyproject.toml").write_text(
+        '[tool.release_tool]\npackage = "x"\nrepository = "o/r"\nversion_files = ["v.py"]\n'
+    )
+    code, _, err = invoke(repo, "status")
+    assert code == 2
+    assert "leads outside the repository" in err
