@@ -66,6 +66,19 @@ class Output:
         if not self.quiet:
             self.line(text, style=style, stderr=True)
 
+    def table(self, title: str, rows: list[tuple[str, str]], *, stderr: bool = False) -> None:
+        """A two-column table (name, value); every cell redacted like every line."""
+        if self.json_mode and not stderr:
+            return
+        from rich.table import Table
+
+        table = Table(title=title, show_header=False, title_justify="left")
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column(overflow="fold")  # a URL or a path must be shown whole, never cut
+        for name, value in rows:
+            table.add_row(self.redact(name), self.redact(value))
+        self._console(stderr).print(table)
+
     def json(self, data: Any) -> None:
         click.echo(self.redact(json.dumps(data, indent=2, sort_keys=True)))
 
@@ -221,6 +234,8 @@ def confirm_or_refuse(yes: bool) -> None:
 
 # --- commands ------------------------------------------------------------------------------
 
+LOCAL_STEPS = ("bump", "commit", "tag", "push")
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="release-tool")
@@ -242,105 +257,83 @@ def cli(ctx: click.Context, directory: Path) -> None:
     ctx.obj = directory
 
 
-def _bump_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option(
-        "--sync", is_flag=True, help="Bring disagreeing version files to the explicit VERSION."
-    )(func)
-    func = click.option(
-        "--allow-downgrade",
-        is_flag=True,
-        help="Allow a version that is not greater than the current one.",
-    )(func)
-    func = click.option(
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def _options(*decorators: Decorator) -> Decorator:
+    def apply(func: Callable[..., Any]) -> Callable[..., Any]:
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return apply
+
+
+_bump_options = _options(
+    click.argument("bump", metavar="BUMP"),
+    click.option(
         "--pre",
         type=click.Choice(["a", "alpha", "b", "beta", "rc"]),
         help="Start or advance a pre-release (e.g. `patch --pre rc`).",
-    )(func)
-    func = click.option(
-        "--json", "json_mode", is_flag=True, help="Print the plan and result as JSON."
-    )(func)
-    return click.argument("bump", metavar="BUMP")(func)
+    ),
+    click.option(
+        "--sync", is_flag=True, help="Bring disagreeing version files to the explicit VERSION."
+    ),
+    click.option(
+        "--allow-downgrade",
+        is_flag=True,
+        help="Allow a version that is not greater than the current one.",
+    ),
+    click.option("--json", "json_mode", is_flag=True, help="Print the plan and result as JSON."),
+)
 
-
-def _release_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option(
+_release_options = _options(
+    _bump_options,
+    click.option(
         "--allow-empty-notes",
         is_flag=True,
         help="Release even if the changelog has no notes for it.",
-    )(func)
-    func = click.option(
-        "--skip", multiple=True, metavar="STEP", help="Leave out a step (repeatable)."
-    )(func)
-    func = click.option(
-        "--only", multiple=True, metavar="STEP", help="Run only this step (repeatable)."
-    )(func)
-    return _bump_options(func)
+    ),
+    click.option("--skip", multiple=True, metavar="STEP", help="Leave out a step (repeatable)."),
+    click.option("--only", multiple=True, metavar="STEP", help="Run only this step (repeatable)."),
+    click.option(
+        "--local",
+        is_flag=True,
+        help="Only the local steps: bump, commit, tag, push (no GitHub, no email).",
+    ),
+    click.option(
+        "--send-email",
+        is_flag=True,
+        help="Send the notification email through SMTP, not only the draft.",
+    ),
+)
 
 
-def _request(
-    bump: str,
-    pre: str | None,
-    allow_downgrade: bool,
-    sync: bool,
-    allow_empty_notes: bool = False,
-    skip: tuple[str, ...] = (),
-    only: tuple[str, ...] = (),
-) -> ReleaseRequest:
+def _request(options: dict[str, Any]) -> ReleaseRequest:
+    """The pipeline's request from a command's options (absent ones take their defaults)."""
     from release_tool.pipeline import ReleaseRequest
 
-    phase = {"alpha": "a", "beta": "b"}.get(pre or "", pre)
+    pre = options.get("pre")
+    only = set(options.get("only", ()))
+    if options.get("local"):
+        only |= set(LOCAL_STEPS)
     return ReleaseRequest(
-        bump=bump,
-        pre=phase,
-        allow_downgrade=allow_downgrade,
-        sync=sync,
-        allow_empty_notes=allow_empty_notes,
-        skip=frozenset(skip),
+        bump=options["bump"],
+        pre={"alpha": "a", "beta": "b"}.get(pre or "", pre),
+        allow_downgrade=options.get("allow_downgrade", False),
+        allow_empty_notes=options.get("allow_empty_notes", False),
+        sync=options.get("sync", False),
+        send_email=options.get("send_email", False),
+        skip=frozenset(options.get("skip", ())),
         only=frozenset(only),
         today=date.today(),
     )
 
 
-@cli.command()
-@_release_options
-@click.option("--dry-run", is_flag=True, help="Show the plan and change nothing.")
-@click.option("--yes", "-y", is_flag=True, help="Do not ask before applying the plan.")
-@click.pass_obj
-def release(
-    directory: Path,
-    bump: str,
-    pre: str | None,
-    json_mode: bool,
-    allow_downgrade: bool,
-    sync: bool,
-    allow_empty_notes: bool,
-    skip: tuple[str, ...],
-    only: tuple[str, ...],
-    dry_run: bool,
-    yes: bool,
-) -> None:
-    """Release BUMP: major, minor, patch, release, pre, current, or a version like 5.3.0."""
-    OUTPUT.json_mode = json_mode
+def _needs_token(request: ReleaseRequest) -> bool:
+    from release_tool.pipeline import selected
 
-    def body() -> None:
-        from release_tool.pipeline import apply_plan, plan_release
-
-        project = load_project(directory, need_token=True)
-        request = _request(bump, pre, allow_downgrade, sync, allow_empty_notes, skip, only)
-        plan = plan_release(project, request)
-        show_plan(plan)
-        if dry_run:
-            if json_mode:
-                OUTPUT.json({"plan": plan.to_json(), "dry_run": True})
-            OUTPUT.info("\nDry run: nothing was changed.", style="bold")
-            return
-        confirm_or_refuse(yes)
-        result = apply_plan(plan, Progress())
-        show_result(plan, result)
-        if json_mode:
-            OUTPUT.json({"plan": plan.to_json(), "result": _result_json(result)})
-
-    _run(body)
+    return any(selected(request, s) for s in ("github-release", "downstream"))
 
 
 def _result_json(result: RunResult) -> dict[str, Any]:
@@ -352,30 +345,49 @@ def _result_json(result: RunResult) -> dict[str, Any]:
 
 @cli.command()
 @_release_options
+@click.option("--dry-run", is_flag=True, help="Show the plan and change nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before applying the plan.")
 @click.pass_obj
-def plan(
-    directory: Path,
-    bump: str,
-    pre: str | None,
-    json_mode: bool,
-    allow_downgrade: bool,
-    sync: bool,
-    allow_empty_notes: bool,
-    skip: tuple[str, ...],
-    only: tuple[str, ...],
-) -> None:
+def release(directory: Path, /, **options: Any) -> None:
+    """Release BUMP: major, minor, patch, release, pre, current, or a version like 5.3.0."""
+    OUTPUT.json_mode = options["json_mode"]
+
+    def body() -> None:
+        from release_tool.pipeline import apply_plan, plan_release
+
+        request = _request(options)
+        project = load_project(directory, need_token=_needs_token(request))
+        plan = plan_release(project, request)
+        show_plan(plan)
+        if options["dry_run"]:
+            if OUTPUT.json_mode:
+                OUTPUT.json({"plan": plan.to_json(), "dry_run": True})
+            OUTPUT.info("\nDry run: nothing was changed.", style="bold")
+            return
+        confirm_or_refuse(options["yes"])
+        result = apply_plan(plan, Progress())
+        show_result(plan, result)
+        if OUTPUT.json_mode:
+            OUTPUT.json({"plan": plan.to_json(), "result": _result_json(result)})
+
+    _run(body)
+
+
+@cli.command()
+@_release_options
+@click.pass_obj
+def plan(directory: Path, /, **options: Any) -> None:
     """Show what `release BUMP` would do, and change nothing (same as `release --dry-run`)."""
-    OUTPUT.json_mode = json_mode
+    OUTPUT.json_mode = options["json_mode"]
 
     def body() -> None:
         from release_tool.pipeline import plan_release
 
-        project = load_project(directory, need_token=True)
-        plan = plan_release(
-            project, _request(bump, pre, allow_downgrade, sync, allow_empty_notes, skip, only)
-        )
+        request = _request(options)
+        project = load_project(directory, need_token=_needs_token(request))
+        plan = plan_release(project, request)
         show_plan(plan)
-        if json_mode:
+        if OUTPUT.json_mode:
             OUTPUT.json({"plan": plan.to_json(), "dry_run": True})
 
     _run(body)
@@ -384,20 +396,18 @@ def plan(
 @cli.command(name="bump")
 @_bump_options
 @click.pass_obj
-def bump_command(
-    directory: Path, bump: str, pre: str | None, json_mode: bool, allow_downgrade: bool, sync: bool
-) -> None:
+def bump_command(directory: Path, /, **options: Any) -> None:
     """Only edit the version files and the changelog to BUMP (no commit, no tag)."""
-    OUTPUT.json_mode = json_mode
+    OUTPUT.json_mode = options["json_mode"]
 
     def body() -> None:
         from release_tool.pipeline import apply_plan, plan_bump
 
         project = load_project(directory)
-        plan = plan_bump(project, _request(bump, pre, allow_downgrade, sync))
+        plan = plan_bump(project, _request(options))
         show_plan(plan)
         result = apply_plan(plan, Progress())
-        if json_mode:
+        if OUTPUT.json_mode:
             OUTPUT.json({"plan": plan.to_json(), "result": _result_json(result)})
 
     _run(body)
@@ -422,6 +432,190 @@ def status(directory: Path, json_mode: bool) -> None:
             OUTPUT.line(line)
 
     _run(body)
+
+
+@cli.group()
+def sandbox() -> None:
+    """The embedded GitHub: an API subset and git over HTTP on 127.0.0.1, for rehearsals."""
+
+
+@sandbox.command()
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder of the sandbox's repositories (ROOT/OWNER/NAME.git) and state.",
+)
+@click.option("--port", type=int, default=0, help="Port to listen on (default: a free one).")
+@click.option(
+    "--token",
+    "tokens",
+    multiple=True,
+    metavar="TOKEN[:USER]",
+    help="A token and its user (default user: maintainer). Repeatable.",
+)
+@click.option(
+    "--grant",
+    "grants",
+    multiple=True,
+    metavar="USER:OWNER/NAME",
+    help="Let USER write OWNER/NAME. Repeatable.",
+)
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    metavar="'METHOD PATH_GLOB STATUS [COUNT]'",
+    help="Make matching requests fail (STATUS: a code, reset, ratelimit). Repeatable.",
+)
+@click.option(
+    "--seed", type=click.Choice(["example"]), help="Create the bundled example repositories first."
+)
+def serve(
+    root: Path,
+    port: int,
+    tokens: tuple[str, ...],
+    grants: tuple[str, ...],
+    faults: tuple[str, ...],
+    seed: str | None,
+) -> None:
+    """Serve a sandbox until interrupted, printing its API URL."""
+
+    def body() -> None:
+        from release_tool import sandbox as sb
+
+        token_map = dict(sb.parse_token(spec) for spec in tokens)
+        for token in token_map:
+            OUTPUT.redact.add(token)
+        parsed_grants = [sb.parse_grant(spec) for spec in grants]
+        parsed_faults = [sb.parse_fault(spec) for spec in faults]
+        if seed:
+            sb.seed_example(root)
+        server = sb.Sandbox(
+            root, port=port, tokens=token_map, grants=parsed_grants, faults=parsed_faults
+        )
+
+        def ready(s: sb.Sandbox) -> None:
+            OUTPUT.line(s.api_url)
+            OUTPUT.info(
+                f"git: {s.url}/OWNER/NAME.git   repositories: "
+                f"{', '.join(s.repositories()) or 'none'}"
+            )
+            OUTPUT.info("use it with RELEASE_TOOL_GITHUB_API=" + s.api_url + "; Ctrl-C stops it")
+
+        try:
+            server.serve_forever(ready)
+        except KeyboardInterrupt:
+            OUTPUT.info("sandbox stopped")
+
+    _run(body)
+
+
+@cli.command()
+@click.argument("bump", metavar="[BUMP]", default="patch")
+@click.option(
+    "--example", is_flag=True, help="Rehearse the bundled example pair instead of this repository."
+)
+@click.option(
+    "--downstream-from",
+    type=click.Path(path_type=Path, exists=True),
+    help="A local copy of the downstream repository to rehearse against.",
+)
+@click.option(
+    "--pre",
+    type=click.Choice(["a", "alpha", "b", "beta", "rc"]),
+    help="Start or advance a pre-release.",
+)
+@click.option(
+    "--keep",
+    is_flag=True,
+    help="Keep the sandbox serving afterwards, to browse the result (Ctrl-C stops).",
+)
+@click.option(
+    "--workspace",
+    type=click.Path(path_type=Path),
+    help="Folder for the sandbox and the working copy (default: a new temp folder).",
+)
+@click.option("--json", "json_mode", is_flag=True, help="Print the summary as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
+@click.pass_obj
+def rehearse(directory: Path, /, **options: Any) -> None:
+    """Run the complete release against an embedded sandbox, on copies: nothing real changes.
+
+    Shows the plan, applies it, and ends with the tag, the release, the downstream PR and the
+    email draft it produced.
+    """
+    OUTPUT.json_mode = options["json_mode"]
+    OUTPUT.quiet = options["quiet"]
+
+    def body() -> None:
+        import tempfile
+
+        from release_tool.pipeline import apply_plan, plan_release
+        from release_tool.rehearsal import prepare, summarize
+
+        workspace = options["workspace"] or Path(tempfile.mkdtemp(prefix="release-tool-rehearsal-"))
+        workspace.mkdir(parents=True, exist_ok=True)
+        source = None if options["example"] else directory.resolve()
+        rehearsal = prepare(source, workspace, downstream_from=options["downstream_from"])
+        OUTPUT.redact.add(rehearsal.token)
+        try:
+            OUTPUT.info(
+                f"Sandbox GitHub at {rehearsal.sandbox.api_url} "
+                f"with {', '.join(rehearsal.repositories)}"
+            )
+            request = _request({"bump": options["bump"], "pre": options["pre"]})
+            plan = plan_release(rehearsal.project, request)
+            if not OUTPUT.quiet:
+                show_plan(plan)
+            result = apply_plan(plan, Progress())
+            show_result(plan, result)
+            summary = summarize(rehearsal, plan, result)
+            if OUTPUT.json_mode:
+                OUTPUT.json(summary)
+            else:
+                show_summary(summary)
+            if options["keep"]:
+                OUTPUT.info(
+                    f"\nThe sandbox keeps serving at {rehearsal.sandbox.api_url} "
+                    f"(token: {rehearsal.token}); Ctrl-C stops it."
+                )
+                _wait_for_interrupt()
+        finally:
+            rehearsal.sandbox.stop()
+
+    _run(body)
+
+
+def _wait_for_interrupt() -> None:
+    import time
+
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        OUTPUT.info("sandbox stopped")
+
+
+def show_summary(summary: dict[str, Any]) -> None:
+    OUTPUT.line("")
+    OUTPUT.table(
+        "Rehearsal result",
+        [
+            ("version", summary["version"]),
+            ("tag", f"{summary['tag']}  {summary['tag_url']}"),
+            ("GitHub release", summary["release_url"] or "—"),
+            ("downstream PR", "\n".join(summary["downstream_pr_urls"]) or "—"),
+            ("email draft", summary["email_draft"] or "—"),
+            ("workspace", summary["workspace"]),
+        ],
+    )
+    if summary["release_body"]:
+        OUTPUT.line("\nRelease notes (the GitHub release body):", style="bold")
+        OUTPUT.line(summary["release_body"])
+    if summary["downstream_diff"]:
+        OUTPUT.line("\nDownstream PR:", style="bold")
+        OUTPUT.line(summary["downstream_diff"])
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from release_tool import changelog, rendering
 from release_tool.config import Config
@@ -69,6 +69,7 @@ class ReleaseRequest:
     allow_downgrade: bool = False
     allow_empty_notes: bool = False
     sync: bool = False
+    send_email: bool = False
     skip: frozenset[str] = frozenset()
     only: frozenset[str] = frozenset()
     today: date = field(default_factory=date.today)
@@ -169,6 +170,7 @@ class Facts:
     notes: str
     resumed: bool
     stamped_changelog: str | None
+    previous: Version | None  # the release before this one, for "upgrade from X" wording
 
 
 def resolve_version(current: Version, request: ReleaseRequest) -> Version:
@@ -189,10 +191,18 @@ def resolve_version(current: Version, request: ReleaseRequest) -> Version:
     return parse_version(request.bump)
 
 
+AfterPush = Callable[[Project, "Facts", ReleaseRequest], list[StepPlan]]
+
+
+def selected(request: ReleaseRequest, step: str) -> bool:
+    """Whether --skip/--only leave `step` in; a step left out is not even planned."""
+    return step == "preflight" or (
+        (not request.only or step in request.only) and step not in request.skip
+    )
+
+
 def plan_release(
-    project: Project,
-    request: ReleaseRequest,
-    remote_steps: Callable[[Project, Facts, ReleaseRequest], list[StepPlan]] | None = None,
+    project: Project, request: ReleaseRequest, remote_steps: AfterPush | None = None
 ) -> ReleasePlan:
     """Plan the whole release with reads only. Raises if the release cannot go ahead."""
     _check_step_names(request)
@@ -247,14 +257,49 @@ def plan_release(
     if problems:
         raise problems[0] if len(problems) == 1 else PreflightError(problems)
 
-    facts = Facts(current, new, tag_name(config, new), head, remote, notes, resumed, stamped)
+    earlier = [
+        v for t in {**local_tags, **remote.tags} if (v := version_of_tag(config, t)) and v < new
+    ]
+    previous = current if current != new else max(earlier, default=None)
+    facts = Facts(
+        current, new, tag_name(config, new), head, remote, notes, resumed, stamped, previous
+    )
     steps = [StepPlan("preflight", notes=_preflight_notes(project, facts))]
     steps += _plan_local(project, facts, found, request)
-    if remote_steps is not None:
-        steps += remote_steps(project, facts, request)
+    steps += (remote_steps or _after_push)(project, facts, request)
+    listeners: tuple[Callable[[Mapping[str, str]], None], ...] = ()
+    if selected(request, "email"):
+        email_step, board = _plan_email(project, facts, request)
+        steps.append(email_step)
+        listeners = (board.record,)
     return ReleasePlan(
-        config.package, current, new, facts.tag, tuple(_filter(steps, request)), resumed=resumed
+        config.package,
+        current,
+        new,
+        facts.tag,
+        tuple(_filter(steps, request)),
+        resumed=resumed,
+        listeners=listeners,
     )
+
+
+def _after_push(project: Project, facts: Facts, request: ReleaseRequest) -> list[StepPlan]:
+    """github-release, wait-for-index and downstream, each planned only if selected."""
+    if not any(selected(request, s) for s in ("github-release", "wait-for-index", "downstream")):
+        return []  # a local-only run never needs a token, PyGithub or the network
+    from release_tool.remote_steps import plan_remote_steps
+
+    return [s for s in plan_remote_steps(project, facts, request) if selected(request, s.name)]
+
+
+def _plan_email(project: Project, facts: Facts, request: ReleaseRequest) -> tuple[StepPlan, Any]:
+    """The email step, and the link board that hears the release and PR URLs at apply time."""
+    from release_tool.email import LinkBoard
+    from release_tool.email_step import EmailFacts, plan_email_step
+
+    board = LinkBoard()
+    email_facts = EmailFacts(facts.new, facts.previous, facts.tag, facts.notes, request.today)
+    return plan_email_step(project, email_facts, send=request.send_email, links=board), board
 
 
 def plan_bump(project: Project, request: ReleaseRequest) -> ReleasePlan:
@@ -298,15 +343,14 @@ def _check_step_names(request: ReleaseRequest) -> None:
 
 
 def _filter(steps: list[StepPlan], request: ReleaseRequest) -> list[StepPlan]:
+    """Every pipeline step in order: as planned, or skipped with the reason."""
+    planned = {step.name: step for step in steps}
     out = []
-    for step in steps:
-        chosen = step.name == "preflight" or (
-            (not request.only or step.name in request.only) and step.name not in request.skip
-        )
-        if chosen or step.skipped:
-            out.append(step)
-        else:
-            out.append(StepPlan(step.name, skipped="not selected (--skip/--only)"))
+    for name in STEPS:
+        if not selected(request, name):
+            out.append(StepPlan(name, skipped="not selected (--skip/--only)"))
+        elif name in planned:
+            out.append(planned[name])
     return out
 
 
@@ -521,6 +565,8 @@ def apply_plan(plan: ReleasePlan, observer: Observer | None = None) -> RunResult
             raise _failure(action, exc, pushed, rolled_back) from exc
         result.applied.append((action.step, action.describe(), outcome))
         result.outputs.update(outcome.outputs)
+        for listener in plan.listeners:
+            listener(outcome.outputs)
         if isinstance(action, Undoable):
             undo_stack.append(action)
         if action.step == POINT_OF_NO_RETURN:

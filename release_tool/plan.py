@@ -8,6 +8,7 @@ rendered email). A dry run prints the plan; a real run prints the same plan and 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -62,6 +63,9 @@ class ReleasePlan:
     tag: str
     steps: tuple[StepPlan, ...]
     resumed: bool = False  # HEAD already carries this release: finishing it, not bumping again
+    # Told every applied action's outputs (release URL, PR URLs), e.g. the email's link board,
+    # so an action planned before them can use what they produced.
+    listeners: tuple[Callable[[Mapping[str, str]], None], ...] = ()
 
     @property
     def actions(self) -> list[Action]:
