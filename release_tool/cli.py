@@ -63,6 +63,7 @@ class Output:
         self._console(stderr).print(Text(self.redact(text), style=style or ""))
 
     def info(self, text: str, *, style: str | None = None) -> None:
+        """Progress and summaries, on stderr; --quiet silences them."""
         if not self.quiet:
             self.line(text, style=style, stderr=True)
 
@@ -142,7 +143,9 @@ def github_token(environ: dict[str, str]) -> str | None:
     return None
 
 
-def load_project(directory: Path, *, need_token: bool = False) -> Project:
+def load_project(
+    directory: Path, *, need_token: bool = False, progress: Progress | None = None
+) -> Project:
     from release_tool.config import load_config
     from release_tool.git_repo import GitRepo
     from release_tool.pipeline import Project
@@ -157,7 +160,12 @@ def load_project(directory: Path, *, need_token: bool = False) -> Project:
     for key in ("GITHUB_TOKEN", "GH_TOKEN", "RELEASE_TOOL_SMTP_PASSWORD"):
         OUTPUT.redact.add(environ.get(key))
     return Project(
-        root=root, config=config, repo=GitRepo(root, token), token=token, environ=environ
+        root=root,
+        config=config,
+        repo=GitRepo(root, token),
+        token=token,
+        environ=environ,
+        progress=progress.update if progress else None,
     )
 
 
@@ -192,28 +200,62 @@ def show_plan(plan: ReleasePlan) -> None:
 
 
 class Progress:
-    """A line per completed action, on stderr (stdout stays the plan or the JSON)."""
+    """Progress on stderr (stdout stays the plan or the JSON): a spinner while an action runs
+    (on a terminal), then a ✓ line with what it did, or a ✗ line with why it failed."""
+
+    def __init__(self) -> None:
+        self._status: Any = None
 
     def action_started(self, action: Action) -> None:
-        pass
+        if OUTPUT.quiet:
+            return
+        console = OUTPUT._console(stderr=True)
+        if console.is_terminal:
+            from rich.status import Status
+
+            self._status = Status(
+                OUTPUT.redact(f"{action.step}: {action.describe()}"), console=console
+            )
+            self._status.start()
+
+    def update(self, message: str) -> None:
+        """Long waits (the package index, a fork being created) say what they wait for."""
+        if self._status is not None:
+            self._status.update(OUTPUT.redact(message))
+
+    def _stop(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
 
     def action_done(self, action: Action, outcome: Outcome) -> None:
+        self._stop()
         OUTPUT.info(f"{MARK['done']} {action.step}: {outcome.summary}", style="green")
+
+    def action_failed(self, action: Action, error: BaseException) -> None:
+        self._stop()
+        OUTPUT.info(f"{MARK['failed']} {action.step}: {action.describe()}", style="red")
 
 
 def show_result(plan: ReleasePlan, result: RunResult) -> None:
-    done_steps = {step for step, _, _ in result.applied}
-    OUTPUT.info("")
+    """The final summary table: every step, done or skipped and why."""
+    done: dict[str, list[str]] = {}
+    for name, _, outcome in result.applied:
+        done.setdefault(name, []).append(outcome.summary)
+    rows: list[tuple[str, str]] = []
     for step in plan.steps:
-        if step.name in done_steps or (step.notes and not step.skipped):
-            OUTPUT.info(f"{MARK['done']} {step.name}")
-        elif step.skipped or not step.actions:
-            reason = step.skipped or "nothing to do"
-            OUTPUT.info(f"{MARK['skipped']} {step.name}: skipped ({reason})", style="dim")
+        if step.name in done:
+            rows.append((f"{MARK['done']} {step.name}", "\n".join(done[step.name])))
+        elif step.skipped:
+            rows.append((f"{MARK['skipped']} {step.name}", f"skipped: {step.skipped}"))
+        elif not step.actions:
+            rows.append((f"{MARK['done']} {step.name}", "; ".join(step.notes) or "nothing to do"))
+    if not OUTPUT.quiet:
+        OUTPUT.info("")
+        OUTPUT.table(f"{plan.package} {plan.new}", rows, stderr=True)
     if not result.applied:
         OUTPUT.info(
-            f"Nothing to do: {plan.package} {plan.new} is already released as far as "
-            "this run goes.",
+            f"Nothing to do: {plan.package} {plan.new} ({plan.tag}) is already released.",
             style="bold",
         )
     else:
@@ -306,6 +348,7 @@ _release_options = _options(
         is_flag=True,
         help="Send the notification email through SMTP, not only the draft.",
     ),
+    click.option("--quiet", "-q", is_flag=True, help="No progress lines, only errors."),
 )
 
 
@@ -351,12 +394,14 @@ def _result_json(result: RunResult) -> dict[str, Any]:
 def release(directory: Path, /, **options: Any) -> None:
     """Release BUMP: major, minor, patch, release, pre, current, or a version like 5.3.0."""
     OUTPUT.json_mode = options["json_mode"]
+    OUTPUT.quiet = options["quiet"]
 
     def body() -> None:
         from release_tool.pipeline import apply_plan, plan_release
 
         request = _request(options)
-        project = load_project(directory, need_token=_needs_token(request))
+        progress = Progress()
+        project = load_project(directory, need_token=_needs_token(request), progress=progress)
         plan = plan_release(project, request)
         show_plan(plan)
         if options["dry_run"]:
@@ -365,7 +410,7 @@ def release(directory: Path, /, **options: Any) -> None:
             OUTPUT.info("\nDry run: nothing was changed.", style="bold")
             return
         confirm_or_refuse(options["yes"])
-        result = apply_plan(plan, Progress())
+        result = apply_plan(plan, progress)
         show_result(plan, result)
         if OUTPUT.json_mode:
             OUTPUT.json({"plan": plan.to_json(), "result": _result_json(result)})

@@ -58,6 +58,8 @@ class Project:
     repo: GitRepo
     token: str | None = None
     environ: Mapping[str, str] = field(default_factory=dict)
+    # Where long waits (the package index) report progress; the CLI shows it on its spinner.
+    progress: Callable[[str], None] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -538,6 +540,8 @@ class Observer(Protocol):
 
     def action_done(self, action: Action, outcome: Outcome) -> None: ...
 
+    def action_failed(self, action: Action, error: BaseException) -> None: ...
+
 
 @dataclass
 class RunResult:
@@ -561,6 +565,8 @@ def apply_plan(plan: ReleasePlan, observer: Observer | None = None) -> RunResult
         try:
             outcome = action.apply()
         except (Exception, KeyboardInterrupt) as exc:
+            if observer:
+                observer.action_failed(action, exc)
             rolled_back = "" if pushed else _roll_back(undo_stack)
             raise _failure(action, exc, pushed, rolled_back) from exc
         result.applied.append((action.step, action.describe(), outcome))
