@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from release_tool.pipeline import Project, ReleaseRequest, RunResult
-    from release_tool.plan import Action, Outcome, ReleasePlan
+    from release_tool.plan import Action, Outcome, ReleasePlan, StepPlan
 
 
 # --- output --------------------------------------------------------------------------------
@@ -181,22 +181,21 @@ def show_plan(plan: ReleasePlan) -> None:
         style="bold",
     )
     for step in plan.steps:
-        if step.skipped:
-            OUTPUT.line(f"\n{step.name}: skipped ({step.skipped})", style="dim")
-            continue
-        OUTPUT.line(f"\n{step.name}", style="bold cyan")
-        for note in step.notes:
-            OUTPUT.line(f"  ✓ {note}")
-        for action in step.actions:
-            OUTPUT.line(f"  • {action.describe()}")
-            details = action.details()
-            for detail in details.splitlines():
-                style = (
-                    "green"
-                    if detail.startswith("+")
-                    else ("red" if detail.startswith("-") else None)
-                )
-                OUTPUT.line(f"      {detail}", style=style)
+        _show_step(step)
+
+
+def _show_step(step: StepPlan) -> None:
+    if step.skipped:
+        OUTPUT.line(f"\n{step.name}: skipped ({step.skipped})", style="dim")
+        return
+    OUTPUT.line(f"\n{step.name}", style="bold cyan")
+    for note in step.notes:
+        OUTPUT.line(f"  ✓ {note}")
+    for action in step.actions:
+        OUTPUT.line(f"  • {action.describe()}")
+        for detail in action.details().splitlines():
+            style = "green" if detail.startswith("+") else "red" if detail.startswith("-") else None
+            OUTPUT.line(f"      {detail}", style=style)
 
 
 class Progress:
@@ -475,6 +474,75 @@ def status(directory: Path, json_mode: bool) -> None:
             return
         for line in report.lines():
             OUTPUT.line(line)
+
+    _run(body)
+
+
+def _apply_steps(steps: list[StepPlan], yes: bool, progress: Progress) -> RunResult:
+    """Show and apply a few steps planned outside a release (`email`, `downstream`)."""
+    from release_tool.pipeline import apply_plan
+    from release_tool.plan import ReleasePlan
+    from release_tool.versions import Version
+
+    plan = ReleasePlan("", Version(0, 0, 0), Version(0, 0, 0), "", tuple(steps))
+    for step in steps:
+        _show_step(step)
+    if not plan.actions:
+        OUTPUT.info("Nothing to do.", style="bold")
+        return apply_plan(plan)
+    confirm_or_refuse(yes)
+    return apply_plan(plan, progress)
+
+
+@cli.command(name="email")
+@click.argument("version")
+@click.option("--send-email", "send", is_flag=True, help="Send it through SMTP too.")
+@click.option("--dry-run", is_flag=True, help="Show the email and change nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before writing or sending.")
+@click.pass_obj
+def email_command(directory: Path, /, version: str, send: bool, dry_run: bool, yes: bool) -> None:
+    """Render the notification email of VERSION, released earlier, as a .eml draft."""
+
+    def body() -> None:
+        from release_tool.email_step import plan_email_step, released_facts
+        from release_tool.versions import parse_version
+
+        progress = Progress()
+        project = load_project(directory, progress=progress)
+        facts = released_facts(project, parse_version(version), date.today())
+        step = plan_email_step(project, facts, send=send, links=None)
+        if dry_run:
+            _show_step(step)
+            return
+        result = _apply_steps([step], yes or not send, progress)
+        if result.outputs.get("email_draft"):
+            OUTPUT.line(result.outputs["email_draft"])
+
+    _run(body)
+
+
+@cli.command()
+@click.argument("version")
+@click.option("--dry-run", is_flag=True, help="Show the PR and change nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before opening the PR.")
+@click.pass_obj
+def downstream(directory: Path, /, version: str, dry_run: bool, yes: bool) -> None:
+    """Open or update the downstream PRs for VERSION, released earlier."""
+
+    def body() -> None:
+        from release_tool.remote_steps import plan_downstream_only
+        from release_tool.versions import parse_version
+
+        progress = Progress()
+        project = load_project(directory, need_token=True, progress=progress)
+        steps = plan_downstream_only(project, parse_version(version))
+        if dry_run:
+            for step in steps:
+                _show_step(step)
+            return
+        result = _apply_steps(steps, yes, progress)
+        for url in result.outputs.get("downstream_pr_urls", "").split():
+            OUTPUT.line(url)
 
     _run(body)
 

@@ -99,3 +99,27 @@ def draft_location(project: Project, version: Version) -> Path | None:
 
     config = project.config.email
     return draft_path_for(config, project.root, version.pep440) if config else None
+
+
+def released_facts(project: Project, version: Version, today: date) -> EmailFacts:
+    """Facts for a version released earlier (`release-tool email VERSION`): its changelog
+    section and date, and the release before it among the tags."""
+    from release_tool import changelog
+    from release_tool.files.write import read_text
+    from release_tool.pipeline import tag_name, version_of_tag
+
+    config = project.config
+    notes, day = "", today
+    if config.changelog and (project.root / config.changelog).is_file():
+        fmt = changelog.changelog_format(config.changelog)
+        text = read_text(project.root / config.changelog)
+        notes = changelog.release_notes(text, version, fmt) or ""
+        for section in changelog.parse_sections(text, fmt):
+            if section.version == version and section.date:
+                day = section.date
+    earlier = [
+        v
+        for t in project.repo.local_tags()
+        if (v := version_of_tag(config, t)) is not None and v < version
+    ]
+    return EmailFacts(version, max(earlier, default=None), tag_name(config, version), notes, day)

@@ -1,5 +1,8 @@
 """A rehearsal: the whole pipeline against an embedded sandbox, on copies, with a throwaway token.
 
+What is rehearsed is the committed history (branches and tags), as a release would push it;
+uncommitted changes in the working tree take no part.
+
 `prepare` starts a sandbox on a free port, imports the library (the current repository, or the
 bundled example) and its downstream repositories into it, clones the library into a scratch
 workspace and returns a `Project` pointed at the sandbox. The caller then plans and applies
@@ -17,7 +20,6 @@ from typing import Any
 
 from release_tool import example
 from release_tool.config import Config, load_config
-from release_tool.errors import UsageError
 from release_tool.git_repo import GitRepo, build_repository, clone, run_git
 from release_tool.pipeline import Project, RunResult
 from release_tool.plan import ReleasePlan
@@ -46,7 +48,6 @@ def prepare(
         names = [example.LIBRARY, example.DOWNSTREAM]
     else:
         config = load_config(source)
-        _check_committed(source)
         library = config.repository
         copy_repository(root, source, library)
         names = [library]
@@ -72,14 +73,6 @@ def prepare(
         raise
     project = Project(root=work, config=config, repo=GitRepo(work, token), token=token, environ={})
     return Rehearsal(sandbox, workspace, project, token, tuple(names))
-
-
-def _check_committed(source: Path) -> None:
-    if run_git("status", "--porcelain", "--untracked-files=no", cwd=source):
-        raise UsageError(
-            "the repository has uncommitted changes",
-            "a rehearsal copies the committed history: commit or stash first",
-        )
 
 
 def _import_downstream(root: Path, full_name: str, downstream_from: Path | None) -> None:

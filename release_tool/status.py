@@ -12,6 +12,7 @@ from typing import Any
 
 from release_tool.errors import ReleaseError
 from release_tool.pipeline import FileVersion, Project, last_release, read_file_versions, tag_name
+from release_tool.versions import Version
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,8 @@ class StatusReport:
         )
         if self.tag:
             out.append(f"  for {self.tag}:")
-            out += [f"    {what:<16} {state}" for what, state in self.done]
+            name_width = max(len(what) for what, _ in self.done)
+            out += [f"    {what:<{name_width}}  {state}" for what, state in self.done]
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -87,6 +89,9 @@ def collect_status(project: Project) -> StatusReport:
                     "absent" if rt is None else "at HEAD" if rt == head else f"on {rt[:12]}",
                 )
             )
+        version = next(iter(versions))
+        done += _github_rows(project, version, tag)
+        done += _email_rows(project, version)
     return StatusReport(
         config.package,
         tuple(found),
@@ -96,3 +101,24 @@ def collect_status(project: Project) -> StatusReport:
         tag,
         tuple(done),
     )
+
+
+def _github_rows(project: Project, version: Version, tag: str) -> list[tuple[str, str]]:
+    if not project.token:
+        return [("github release", "unknown (no GitHub token: set GITHUB_TOKEN)")]
+    from release_tool.remote_steps import remote_status  # PyGithub only when there is a token
+
+    return remote_status(project, version, tag)
+
+
+def _email_rows(project: Project, version: Version) -> list[tuple[str, str]]:
+    config = project.config.email
+    if config is None:
+        return []
+    from release_tool.email import SENT_RECORD, draft_path_for, sent_record
+
+    draft = draft_path_for(config, project.root, version.pep440)
+    sent = sent_record(draft.parent / SENT_RECORD, project.config.package, version.pep440)
+    rows = [("email draft", str(draft.relative_to(project.root)) if draft.is_file() else "absent")]
+    rows.append(("email sent", f"yes (Message-ID {sent})" if sent else "no"))
+    return rows

@@ -1,0 +1,67 @@
+"""`release-tool rehearse`: the complete pipeline against an in-process sandbox, on copies."""
+
+from __future__ import annotations
+
+import json
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from release_tool.cli import cli
+from release_tool.git_repo import run_git
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def rehearse(*args: str, cwd: Path | None = None) -> tuple[int, dict[str, object], str]:
+    cli_args = ["-C", str(cwd)] if cwd else []
+    result = CliRunner().invoke(cli, [*cli_args, "rehearse", *args, "--json"])
+    data = json.loads(result.stdout) if result.stdout.strip() else {}
+    return result.exit_code, data, result.stderr
+
+
+def test_rehearse_example_releases_everything(tmp_path: Path) -> None:
+    code, summary, err = rehearse("--example", "minor", "--workspace", str(tmp_path))
+    assert code == 0, err
+    assert summary["version"] == "5.3.0"
+    assert summary["tag"] == "v5.3.0"
+    assert str(summary["release_url"]).endswith("/openedx/edx-proctoring/releases/tag/v5.3.0")
+    assert "Send the proctoring review email" in str(summary["release_body"])
+    urls = summary["downstream_pr_urls"]
+    assert isinstance(urls, list)
+    assert len(urls) == 1
+    assert urls[0].endswith("/openedx/edx-platform/pull/1")
+    diff = str(summary["downstream_diff"])
+    for name in ("base.txt", "development.txt", "testing.txt", "doc.txt"):
+        assert f"+++ b/requirements/edx/{name}" in diff
+    assert "+edx-proctoring==5.3.0" in diff
+    assert "-edx-proctoring==5.2.0" in diff
+    draft = Path(str(summary["email_draft"]))
+    message = BytesParser(policy=policy.default).parsebytes(draft.read_bytes())
+    assert message["To"] == "release-notifications@edx.org"
+    assert message["Subject"] == "edx-proctoring 5.3.0 released"
+    body = message.get_body(("plain",))
+    assert body is not None
+    assert urls[0] in body.get_content()  # the PR link, known only after the PR was opened
+    # The rehearsal's remote really holds the release: its bare repository has the tag.
+    bare = tmp_path / "sandbox" / "openedx" / "edx-proctoring.git"
+    assert run_git("tag", "-l", "v5.3.0", cwd=bare) == "v5.3.0"
+    assert run_git("fsck", "--no-progress", cwd=bare) == ""
+    assert "sandbox-token" not in err and "rehearsal-" not in err  # the token is never shown
+
+
+def test_rehearsal_of_this_repository_succeeds(tmp_path: Path) -> None:
+    """`release-tool rehearse patch` on release_tool itself (a clone of its committed history)."""
+    if not (PROJECT / ".git").exists():
+        pytest.skip("not a git checkout")
+    copy = tmp_path / "release_tool"
+    run_git("clone", "-q", str(PROJECT), str(copy), cwd=tmp_path)
+    run_git("checkout", "-q", "-B", "main", cwd=copy)
+    code, summary, err = rehearse("patch", "--workspace", str(tmp_path / "ws"), cwd=copy)
+    assert code == 0, err
+    assert str(summary["tag"]).startswith("v")
+    assert summary["release_url"]
+    assert summary["downstream_pr_urls"] == []  # release_tool has no downstream
