@@ -396,11 +396,15 @@ def release(directory: Path, /, **options: Any) -> None:
     OUTPUT.quiet = options["quiet"]
 
     def body() -> None:
-        from release_tool.pipeline import apply_plan, plan_release
+        from release_tool.pipeline import plan_release, recover_interrupted, run_release
 
         request = _request(options)
         progress = Progress()
         project = load_project(directory, need_token=_needs_token(request), progress=progress)
+        if not options["dry_run"]:
+            recovered = recover_interrupted(project)
+            if recovered:
+                OUTPUT.info(recovered, style="yellow")
         plan = plan_release(project, request)
         show_plan(plan)
         if options["dry_run"]:
@@ -409,7 +413,7 @@ def release(directory: Path, /, **options: Any) -> None:
             OUTPUT.info("\nDry run: nothing was changed.", style="bold")
             return
         confirm_or_refuse(options["yes"])
-        result = apply_plan(plan, progress)
+        result = run_release(project, plan, progress)
         show_result(plan, result)
         if OUTPUT.json_mode:
             OUTPUT.json({"plan": plan.to_json(), "result": _result_json(result)})
@@ -664,7 +668,7 @@ def rehearse(directory: Path, /, **options: Any) -> None:
     def body() -> None:
         import tempfile
 
-        from release_tool.pipeline import apply_plan, plan_release
+        from release_tool.pipeline import plan_release, run_release
         from release_tool.rehearsal import prepare, summarize
 
         workspace = options["workspace"] or Path(tempfile.mkdtemp(prefix="release-tool-rehearsal-"))
@@ -681,7 +685,7 @@ def rehearse(directory: Path, /, **options: Any) -> None:
             plan = plan_release(rehearsal.project, request)
             if not OUTPUT.quiet:
                 show_plan(plan)
-            result = apply_plan(plan, Progress())
+            result = run_release(rehearsal.project, plan, Progress())
             show_result(plan, result)
             summary = summarize(rehearsal, plan, result)
             if OUTPUT.json_mode:

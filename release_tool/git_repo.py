@@ -10,9 +10,12 @@ can undo. The GitHub token reaches git only through `GIT_CONFIG_*` environment v
 from __future__ import annotations
 
 import base64
+import json
 import os
+import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from release_tool.errors import ReleaseError, StepFailed, UsageError
+from release_tool.files.write import write_text_atomically
 from release_tool.plan import Outcome
 
 if TYPE_CHECKING:
@@ -186,6 +190,115 @@ class GitRepo:
                 f"push to {remote!r} failed: {exc.message}",
                 "fix the cause and run the same command again",
             ) from None
+
+
+# --- the release lock ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreImage:
+    """The local state before a run touched it: what a crashed run is rolled back to."""
+
+    head: str
+    files: Mapping[str, str]  # relpath → text before the run
+    tag: str | None
+
+
+class ReleaseLock:
+    """`.git/release-tool.lock`: one release at a time per repository, and a crash journal.
+
+    The lock holds the pid of the run and the pre-image of the local state. A run that ends,
+    well or badly, removes it; one killed outright (SIGKILL, power loss) leaves it, and the
+    next run finds a dead pid and calls `recover`: if the push reached the remote, nothing
+    local needs undoing; if it did not, the files, the branch and the tag go back to the
+    pre-image, so the same command then starts the release afresh.
+    """
+
+    def __init__(self, repo: GitRepo) -> None:
+        self.repo = repo
+        self.path = Path(repo._git("rev-parse", "--absolute-git-dir")) / "release-tool.lock"
+
+    def held_by(self) -> dict[str, object] | None:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return {"pid": 0, "host": "", "started": "?"}  # unreadable: treat as stale
+        return data if isinstance(data, dict) else {"pid": 0}
+
+    def is_stale(self, data: Mapping[str, object]) -> bool:
+        pid = data.get("pid")
+        if data.get("host") not in ("", socket.gethostname()) or not isinstance(pid, int):
+            return False  # another machine's run (a shared folder): never assume it is dead
+        if pid <= 0:
+            return True
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+
+    def acquire(self, preimage: PreImage) -> None:
+        record = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "head": preimage.head,
+            "tag": preimage.tag,
+            "files": dict(preimage.files),
+        }
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            data = self.held_by() or {}
+            raise UsageError(
+                f"another release is running in this repository (pid {data.get('pid')}, "
+                f"since {data.get('started')})",
+                f"wait for it to finish; if none is running, run the same command again "
+                f"(an interrupted run is recovered) or remove {self.path}",
+            ) from None
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(record, handle)
+
+    def release(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+    def recover(self, remote: str) -> str | None:
+        """Undo what a killed run left unpushed; returns what was done, or None if no crash."""
+        data = self.held_by()
+        if data is None:
+            return None
+        if not self.is_stale(data):
+            raise UsageError(
+                f"another release is running in this repository (pid {data.get('pid')}, "
+                f"since {data.get('started')})",
+                f"wait for it to finish, or remove {self.path} if none is running",
+            )
+        tag = data.get("tag")
+        local_tag = self.repo.local_tags().get(tag) if isinstance(tag, str) else None
+        if local_tag is not None:
+            remote_tags = self.repo.ls_remote(remote).tags  # unreachable → we cannot tell
+            if remote_tags.get(str(tag)) == local_tag:
+                self.release()
+                return f"an interrupted release had pushed {tag}: finishing it"
+        head, files = data.get("head"), data.get("files")
+        if isinstance(local_tag, str):
+            self.repo.delete_tag(str(tag))
+        if isinstance(files, dict) and isinstance(head, str):
+            if self.repo.head_sha() != head:
+                self.repo.reset_soft_keep_files(head, list(files))
+            elif files:
+                self.repo._git("reset", "-q", head, "--", *files)
+            for relpath, text in files.items():
+                write_text_atomically(self.repo.root / relpath, str(text))
+        self.release()
+        return (
+            f"an interrupted release (pid {data.get('pid')}, {data.get('started')}) was "
+            "rolled back: its unpushed local changes are undone"
+        )
 
 
 # --- actions -------------------------------------------------------------------------------

@@ -30,7 +30,15 @@ from release_tool.errors import (
 )
 from release_tool.files import editor_for
 from release_tool.files.write import WriteFileAction, read_text
-from release_tool.git_repo import CommitAction, GitRepo, PushAction, RemoteState, TagAction
+from release_tool.git_repo import (
+    CommitAction,
+    GitRepo,
+    PreImage,
+    PushAction,
+    ReleaseLock,
+    RemoteState,
+    TagAction,
+)
 from release_tool.plan import Action, Outcome, ReleasePlan, StepPlan, Undoable
 from release_tool.versions import Version, bump, check_newer, parse_file_version, parse_version
 
@@ -281,6 +289,7 @@ def plan_release(
         facts.tag,
         tuple(_filter(steps, request)),
         resumed=resumed,
+        head=head,
         listeners=listeners,
     )
 
@@ -552,6 +561,32 @@ class RunResult:
 
 
 POINT_OF_NO_RETURN = "push"
+
+
+def recover_interrupted(project: Project) -> str | None:
+    """Finish off a run that was killed outright (its lock is left behind): see ReleaseLock."""
+    return ReleaseLock(project.repo).recover(project.config.remote)
+
+
+def run_release(project: Project, plan: ReleasePlan, observer: Observer | None = None) -> RunResult:
+    """Apply a release plan under the repository's release lock.
+
+    The lock keeps a second release of this repository from starting while this one runs, and
+    records the local state before it, so a run killed outright can be rolled back by the next.
+    """
+    files = {a.relpath: a.old for a in plan.actions if isinstance(a, WriteFileAction)}
+    tags = [a.name for a in plan.actions if isinstance(a, TagAction)]
+    lock = ReleaseLock(project.repo)
+    lock.acquire(PreImage(project.repo.head_sha(), files, tags[0] if tags else None))
+    try:
+        if plan.head is not None and project.repo.head_sha() != plan.head:
+            raise UsageError(
+                "the repository changed after the plan was made",
+                "run the same command again to plan on what is there now",
+            )
+        return apply_plan(plan, observer)
+    finally:
+        lock.release()
 
 
 def apply_plan(plan: ReleasePlan, observer: Observer | None = None) -> RunResult:

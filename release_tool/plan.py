@@ -63,6 +63,7 @@ class ReleasePlan:
     tag: str
     steps: tuple[StepPlan, ...]
     resumed: bool = False  # HEAD already carries this release: finishing it, not bumping again
+    head: str | None = None  # HEAD when planned: a run refuses to apply a plan made before a change
     # Told every applied action's outputs (release URL, PR URLs), e.g. the email's link board,
     # so an action planned before them can use what they produced.
     listeners: tuple[Callable[[Mapping[str, str]], None], ...] = ()
