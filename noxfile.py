@@ -6,6 +6,8 @@ released and measured is what `pip install` gives a user (templates included).
 
 from __future__ import annotations
 
+import glob
+
 import nox
 
 nox.options.sessions = ["lint", "typecheck", "tests"]
@@ -22,10 +24,15 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff (lint and format)."""
-    session.install("ruff")
+    """ruff (lint and format); the workflows: schema (check-jsonschema), security (zizmor)."""
+    session.install("ruff", "check-jsonschema", "zizmor")
     session.run("ruff", "check", "release_tool", "tests", "benchmarks", "noxfile.py")
     session.run("ruff", "format", "--check", "release_tool", "tests", "benchmarks", "noxfile.py")
+    # session.run does not expand globs; the schema check wants each file named.
+    workflows = sorted(glob.glob(".github/workflows/*.yml"))
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
+    # --offline: no GitHub token in CI or on a laptop; findings below medium are advice.
+    session.run("zizmor", "--offline", "--min-severity", "medium", ".github/workflows/")
 
 
 @nox.session

@@ -23,13 +23,17 @@ import click
 
 from release_tool import __version__
 from release_tool.errors import Interrupted, ReleaseError, UsageError
-from release_tool.redact import Redactor
+from release_tool.gha import Actions
+from release_tool.redact import Redactor, forms
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from release_tool.pipeline import Project, ReleaseRequest, RunResult
     from release_tool.plan import Action, Outcome, ReleasePlan, StepPlan
+
+# Secrets the environment may hold: redacted everywhere, masked in an Actions log up front.
+SECRET_ENV = ("GITHUB_TOKEN", "GH_TOKEN", "RELEASE_TOOL_SMTP_PASSWORD")
 
 
 # --- output --------------------------------------------------------------------------------
@@ -42,6 +46,7 @@ class Output:
     redact: Redactor = field(default_factory=Redactor)
     json_mode: bool = False
     quiet: bool = False
+    actions: Actions | None = None  # inside GitHub Actions: masks, groups, annotations
     _out: Console | None = None
     _err: Console | None = None
 
@@ -83,6 +88,33 @@ class Output:
     def json(self, data: Any) -> None:
         click.echo(self.redact(json.dumps(data, indent=2, sort_keys=True)))
 
+    def add_secret(self, secret: str | None) -> None:
+        """Redact `secret` from now on; inside Actions, also mask it in the log, at once."""
+        if not secret or secret in self.redact.secrets:
+            return
+        self.redact.add(secret)
+        if self.actions and secret.strip():
+            # Mask the derived spellings too (URL-encoded, Base64 as in a Basic header).
+            for form in [secret, *sorted(forms(secret) - {secret})]:
+                self.command(self.actions.mask(form))
+
+    def command(self, line: str) -> None:
+        """A workflow command line as `Actions` made it (already redacted, or a mask).
+
+        On stderr so stdout stays the plan or the JSON; stdout is flushed first so the
+        command lands between the lines it belongs between in the merged log.
+        """
+        sys.stdout.flush()
+        click.echo(line, err=True)
+
+    def group(self, title: str) -> None:
+        if self.actions and not self.json_mode:
+            self.command(self.actions.group(title))
+
+    def endgroup(self) -> None:
+        if self.actions and not self.json_mode:
+            self.command(self.actions.endgroup())
+
 
 OUTPUT = Output()
 
@@ -116,6 +148,11 @@ def _run(body: Callable[[], None]) -> NoReturn:
 
 
 def _report(exc: ReleaseError) -> None:
+    if OUTPUT.actions:
+        # An annotation: shown on the run's page and its summary, not only deep in the log.
+        hint = f"hint: {exc.hint}" if exc.hint else ""
+        text = "\n".join(t for t in (exc.message, exc.details, hint) if t)
+        OUTPUT.command(OUTPUT.actions.error(text, title=f"release-tool (exit {exc.exit_code})"))
     if OUTPUT.json_mode:
         OUTPUT.json({"error": exc.message, "hint": exc.hint, "exit_code": exc.exit_code})
     OUTPUT.line(f"error: {exc.message}", style="bold red", stderr=True)
@@ -156,9 +193,9 @@ def load_project(
         raise UsageError(f"{directory} is not a directory", "pass an existing folder to -C")
     config = load_config(root)
     token = github_token(environ) if need_token else None
-    OUTPUT.redact.add(token)
-    for key in ("GITHUB_TOKEN", "GH_TOKEN", "RELEASE_TOOL_SMTP_PASSWORD"):
-        OUTPUT.redact.add(environ.get(key))
+    OUTPUT.add_secret(token)  # `gh auth token` may give one the environment did not hold
+    for key in SECRET_ENV:
+        OUTPUT.add_secret(environ.get(key))
     return Project(
         root=root,
         config=config,
@@ -188,6 +225,7 @@ def _show_step(step: StepPlan) -> None:
     if step.skipped:
         OUTPUT.line(f"\n{step.name}: skipped ({step.skipped})", style="dim")
         return
+    OUTPUT.group(step.name)  # in an Actions log, each step's diffs fold under its name
     OUTPUT.line(f"\n{step.name}", style="bold cyan")
     for note in step.notes:
         OUTPUT.line(f"  ✓ {note}")
@@ -196,6 +234,7 @@ def _show_step(step: StepPlan) -> None:
         for detail in action.details().splitlines():
             style = "green" if detail.startswith("+") else "red" if detail.startswith("-") else None
             OUTPUT.line(f"      {detail}", style=style)
+    OUTPUT.endgroup()
 
 
 class Progress:
@@ -204,6 +243,10 @@ class Progress:
 
     def __init__(self) -> None:
         self._status: Any = None
+        # What was applied, kept for the Actions step summary of a run that fails part-way.
+        self.applied: list[dict[str, str]] = []
+        self.outputs: dict[str, str] = {}
+        self.failed_step: str | None = None
 
     def action_started(self, action: Action) -> None:
         if OUTPUT.quiet:
@@ -229,11 +272,25 @@ class Progress:
 
     def action_done(self, action: Action, outcome: Outcome) -> None:
         self._stop()
+        self.applied.append(
+            {"step": action.step, "action": action.describe(), "summary": outcome.summary}
+        )
+        self.outputs.update(outcome.outputs)
         OUTPUT.info(f"{MARK['done']} {action.step}: {outcome.summary}", style="green")
 
     def action_failed(self, action: Action, error: BaseException) -> None:
         self._stop()
+        self.failed_step = action.step
         OUTPUT.info(f"{MARK['failed']} {action.step}: {action.describe()}", style="red")
+
+    def partial_result(self, exc: ReleaseError) -> dict[str, Any]:
+        """The result JSON of a run that stopped: what it did, where, and why."""
+        return {
+            "applied": self.applied,
+            "outputs": self.outputs,
+            "failed_step": self.failed_step or "preflight",
+            "error": exc.message,
+        }
 
 
 def show_result(plan: ReleasePlan, result: RunResult) -> None:
@@ -295,6 +352,9 @@ def cli(ctx: click.Context, directory: Path) -> None:
     """
     global OUTPUT  # noqa: PLW0603 - one Output per invocation (tests invoke many in a process)
     OUTPUT = Output()
+    OUTPUT.actions = Actions.from_environ(os.environ, redact=OUTPUT.redact)
+    for key in SECRET_ENV:  # the masks first, before any line that could hold a secret
+        OUTPUT.add_secret(os.environ.get(key))
     ctx.obj = directory
 
 
@@ -385,6 +445,19 @@ def _result_json(result: RunResult) -> dict[str, Any]:
     }
 
 
+def report_to_actions(plan: ReleasePlan, result: dict[str, Any] | None) -> None:
+    """Inside Actions: the step outputs and the step summary (`result` None: a dry run)."""
+    if OUTPUT.actions is None:
+        return
+    from release_tool.email import WriteDraftAction
+    from release_tool.gha import release_outputs, summary_markdown
+
+    plan_json = plan.to_json()
+    email = next((a.details() for a in plan.actions if isinstance(a, WriteDraftAction)), None)
+    OUTPUT.actions.set_outputs(release_outputs(plan_json, result))
+    OUTPUT.actions.write_summary(summary_markdown(plan_json, result, email, redact=OUTPUT.redact))
+
+
 @cli.command()
 @_release_options
 @click.option("--dry-run", is_flag=True, help="Show the plan and change nothing.")
@@ -410,11 +483,17 @@ def release(directory: Path, /, **options: Any) -> None:
         if options["dry_run"]:
             if OUTPUT.json_mode:
                 OUTPUT.json({"plan": plan.to_json(), "dry_run": True})
+            report_to_actions(plan, None)
             OUTPUT.info("\nDry run: nothing was changed.", style="bold")
             return
         confirm_or_refuse(options["yes"])
-        result = run_release(project, plan, progress)
+        try:
+            result = run_release(project, plan, progress)
+        except ReleaseError as exc:
+            report_to_actions(plan, progress.partial_result(exc))  # then _run reports exc
+            raise
         show_result(plan, result)
+        report_to_actions(plan, _result_json(result))
         if OUTPUT.json_mode:
             OUTPUT.json({"plan": plan.to_json(), "result": _result_json(result)})
 
@@ -437,6 +516,7 @@ def plan(directory: Path, /, **options: Any) -> None:
         show_plan(plan)
         if OUTPUT.json_mode:
             OUTPUT.json({"plan": plan.to_json(), "dry_run": True})
+        report_to_actions(plan, None)
 
     _run(body)
 
@@ -603,7 +683,7 @@ def serve(
 
         token_map = dict(sb.parse_token(spec) for spec in tokens)
         for token in token_map:
-            OUTPUT.redact.add(token)
+            OUTPUT.add_secret(token)
         parsed_grants = [sb.parse_grant(spec) for spec in grants]
         parsed_faults = [sb.parse_fault(spec) for spec in faults]
         if seed:
@@ -675,7 +755,7 @@ def rehearse(directory: Path, /, **options: Any) -> None:
         workspace.mkdir(parents=True, exist_ok=True)
         source = None if options["example"] else directory.resolve()
         rehearsal = prepare(source, workspace, downstream_from=options["downstream_from"])
-        OUTPUT.redact.add(rehearsal.token)
+        OUTPUT.add_secret(rehearsal.token)
         try:
             OUTPUT.info(
                 f"Sandbox GitHub at {rehearsal.sandbox.api_url} "

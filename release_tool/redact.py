@@ -13,7 +13,8 @@ from urllib.parse import quote
 MASK = "***"
 
 
-def _forms(secret: str) -> set[str]:
+def forms(secret: str) -> set[str]:
+    """Every spelling of `secret` that output could carry."""
     forms = {secret, quote(secret, safe=""), quote(secret)}
     for raw in (secret, f"x-access-token:{secret}", f":{secret}"):
         encoded = base64.b64encode(raw.encode()).decode()
@@ -36,7 +37,7 @@ class Redactor:
             return
         self.secrets.append(secret)
         # Longest first, so a form that contains another is masked whole.
-        self._forms = sorted({*self._forms, *_forms(secret)}, key=len, reverse=True)
+        self._forms = sorted({*self._forms, *forms(secret)}, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
         for form in self._forms:
