@@ -1,0 +1,117 @@
+"""The REST API: every operation (from the `ops_*` modules) behind one transport-free `handle()`.
+
+`Api.handle()` takes a method, a path (after `/api/v3`), a query, headers and a body, and
+returns a `Response` plus the operation's path template, the key the contract tests look up in
+GitHub's OpenAPI description. Checks happen in GitHub's order: unknown route or repository
+(404), bad token (401), no token on a write (401), no write access (403), malformed JSON (400),
+then the operation's own validation (422).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import unquote
+
+from release_tool.sandbox import shapes
+from release_tool.sandbox.access import is_full_name
+from release_tool.sandbox.ops_git import GitOps
+from release_tool.sandbox.ops_pulls import PullOps
+from release_tool.sandbox.ops_releases import ReleaseOps
+from release_tool.sandbox.ops_repos import RepoOps
+from release_tool.sandbox.rest import (
+    DOCS,
+    ROUTES,
+    ApiError,
+    Request,
+    Response,
+    Route,
+    forbidden,
+    not_found,
+)
+
+__all__ = ["Api", "ApiError", "Response"]
+
+
+class Api(RepoOps, GitOps, ReleaseOps, PullOps):
+    """GitHub's REST operations over a `GitStore` and a `State`."""
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        """The operation for a request, and its path parameters (percent-decoded: PyGithub
+        quotes refs and tags, `heads%2Fmain`)."""
+        for candidate in ROUTES:
+            if candidate.method != method:
+                continue
+            found = candidate.pattern.fullmatch(path)
+            if found:
+                return candidate, {k: unquote(v or "") for k, v in found.groupdict().items()}
+        return None
+
+    def handle(
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, list[str]],
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> tuple[Response, str | None]:
+        """The response to one API request (headers keyed in lower case), and the operation's
+        path template (None when no operation matched)."""
+        matched = self.match(method, path)
+        if matched is None:
+            return self._error(not_found(), DOCS), None
+        op, params = matched
+        try:
+            return self._dispatch(op, params, method, path, query, headers, body), op.template
+        except ApiError as exc:
+            return self._error(exc, DOCS + op.docs), op.template
+
+    def _dispatch(
+        self,
+        op: Route,
+        params: dict[str, str],
+        method: str,
+        path: str,
+        query: Mapping[str, list[str]],
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> Response:
+        credentials = self.access.from_api_header(headers.get("authorization"))
+        full_name = ""
+        if "owner" in params and "repo" in params:
+            full_name = f"{params['owner']}/{params['repo']}"
+            if not is_full_name(full_name) or not self.store.exists(full_name):
+                raise not_found()
+        if credentials.bad:
+            raise ApiError(401, "Bad credentials")
+        user = credentials.user
+        if op.access != "read" and user is None:
+            raise ApiError(401, "Requires authentication")
+        if op.access == "write" and not self.access.can_write(user, full_name):
+            raise forbidden()
+        parsed: Any = None
+        if method in ("POST", "PUT", "PATCH", "DELETE") and body.strip():
+            try:
+                parsed = json.loads(body)
+            except ValueError:
+                raise ApiError(400, "Problems parsing JSON") from None
+        elif method in ("POST", "PUT", "PATCH"):
+            parsed = {}
+        req = Request(method, "/api/v3" + path, query, parsed, user, headers.get("accept", ""))
+        if method == "GET":
+            return op.handler(self, req, **params)
+        # Writes are serialised: several of them read, then write, then move a ref.
+        with self.state.locked():
+            return op.handler(self, req, **params)
+
+    @staticmethod
+    def _error(exc: ApiError, docs: str) -> Response:
+        body = shapes.error(
+            exc.message,
+            docs,
+            errors=exc.errors,
+            status=exc.status if exc.status in (401, 403, 404, 409, 422) else None,
+        )
+        headers = {"WWW-Authenticate": 'Basic realm="GitHub"'} if exc.status == 401 else {}
+        return Response(exc.status, body, headers)

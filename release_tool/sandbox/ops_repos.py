@@ -1,0 +1,264 @@
+"""Users, repositories, branches, forks, fork sync and workflow dispatches."""
+
+from __future__ import annotations
+
+import re
+
+from release_tool.sandbox import shapes
+from release_tool.sandbox import state as st
+from release_tool.sandbox import store as gs
+from release_tool.sandbox.access import is_full_name
+from release_tool.sandbox.rest import (
+    ApiError,
+    Operations,
+    Request,
+    Response,
+    field,
+    flag,
+    invalid,
+    not_found,
+    page,
+    required,
+    route,
+    text,
+)
+from release_tool.sandbox.shapes import Json
+
+_WORKFLOWS = ".github/workflows/"
+
+
+class RepoOps(Operations):
+    """The operations on users and whole repositories."""
+
+    # -- users and limits -------------------------------------------------------------------
+
+    @route("GET", "/user", "auth", "users/users#get-the-authenticated-user")
+    def get_authenticated_user(self, req: Request) -> Response:
+        assert req.user is not None
+        return Response(200, self._full_user(req.user, private=True))
+
+    @route("GET", "/users/{username}", "read", "users/users#get-a-user")
+    def get_user(self, req: Request, username: str) -> Response:
+        if username not in self.access.users and not (self.store.root / username).is_dir():
+            raise not_found()
+        return Response(200, self._full_user(username, private=False))
+
+    def _full_user(self, login: str, *, private: bool) -> Json:
+        owned = [r for r in self.store.repositories() if r.startswith(login + "/")]
+        return shapes.full_user(
+            self.user_json(login),
+            created_at="2020-01-01T00:00:00Z",
+            public_repos=len(owned),
+            private=private,
+        )
+
+    @route(
+        "GET",
+        "/rate_limit",
+        "read",
+        "rate-limit/rate-limit#get-rate-limit-status-for-the-authenticated-user",
+    )
+    def get_rate_limit(self, req: Request) -> Response:
+        reset = self.started + 3600
+        core = shapes.rate(5000 if req.user else 60, 0, reset)
+        return Response(
+            200,
+            {
+                "resources": {
+                    "core": core,
+                    "search": shapes.rate(30, 0, reset),
+                    "graphql": shapes.rate(5000, 0, reset),
+                },
+                "rate": core,
+            },
+        )
+
+    # -- repositories -----------------------------------------------------------------------
+
+    @route("GET", "/repos/{owner}/{repo}", "read", "repos/repos#get-a-repository")
+    def get_repo(self, req: Request, owner: str, repo: str) -> Response:
+        return Response(200, self.repo_json(req, f"{owner}/{repo}"))
+
+    @route(
+        "GET", "/repos/{owner}/{repo}/branches/{branch}", "read", "branches/branches#get-a-branch"
+    )
+    def get_branch(self, req: Request, owner: str, repo: str, branch: str) -> Response:
+        full_name = f"{owner}/{repo}"
+        found = self.store.ref(full_name, f"refs/heads/{branch}")
+        if found is None:
+            raise ApiError(404, "Branch not found")
+        commit = self.commit_or_404(full_name, found[0])
+        return Response(200, shapes.branch(self.urls, full_name, branch, commit))
+
+    # -- forks ------------------------------------------------------------------------------
+
+    @route("GET", "/repos/{owner}/{repo}/forks", "read", "repos/forks#list-forks")
+    def list_forks(self, req: Request, owner: str, repo: str) -> Response:
+        forks = [
+            m for m in self.state.forks_of(f"{owner}/{repo}") if self.store.exists(m.full_name)
+        ]
+        newest_first = req.arg("sort", "newest") != "oldest"
+        forks.sort(key=lambda m: (m.created_at, m.id), reverse=newest_first)
+        return page(req, [self.repo_json(req, m.full_name, nested=True) for m in forks], self.urls)
+
+    @route("POST", "/repos/{owner}/{repo}/forks", "auth", "repos/forks#create-a-fork")
+    def create_fork(self, req: Request, owner: str, repo: str) -> Response:
+        full_name, body = f"{owner}/{repo}", req.obj()
+        assert req.user is not None
+        target_owner = text(body, "organization") or req.user
+        name = text(body, "name") or repo
+        # Forking again returns the fork that exists; a name taken by another repository
+        # gets a numbered suffix, as on GitHub.
+        for fork in self.state.forks_of(full_name):
+            if fork.full_name.split("/", 1)[0] == target_owner and self.store.exists(
+                fork.full_name
+            ):
+                return Response(202, self.repo_json(req, fork.full_name))
+        candidate, n = f"{target_owner}/{name}", 0
+        while self.store.exists(candidate):
+            n += 1
+            candidate = f"{target_owner}/{name}-{n}"
+        if not is_full_name(candidate):
+            raise invalid("Repository", "name")
+        self.store.clone_bare(self.store.path(full_name), candidate)
+        if flag(body, "default_branch_only", False):
+            default = self.store.default_branch(full_name)
+            for ref, _, _ in self.store.refs(candidate, "refs/heads/"):
+                if ref != f"refs/heads/{default}":
+                    self.store.git(candidate, "update-ref", "-d", ref)
+        self.state.add_repo(
+            st.RepoMeta(
+                candidate, self.state.new_id(), st.now(), parent=full_name, forked_by=req.user
+            )
+        )
+        return Response(202, self.repo_json(req, candidate))
+
+    @route(
+        "POST",
+        "/repos/{owner}/{repo}/merge-upstream",
+        "write",
+        "branches/branches#sync-a-fork-branch-with-the-upstream-repository",
+    )
+    def merge_upstream(self, req: Request, owner: str, repo: str) -> Response:
+        full_name, body = f"{owner}/{repo}", req.obj()
+        branch = required(body, "branch")
+        upstream = self.state.repo(full_name).parent
+        if upstream is None or not self.store.exists(upstream):
+            raise ApiError(422, "This repository is not a fork")
+        label = f"{upstream.split('/', 1)[0]}:{branch}"
+        ours = self.store.ref(full_name, f"refs/heads/{branch}")
+        if ours is None or self.store.ref(upstream, f"refs/heads/{branch}") is None:
+            raise ApiError(422, f"Branch {branch} does not exist in both repositories")
+        scratch = "refs/sandbox/upstream"
+        self.store.fetch(full_name, upstream, f"refs/heads/{branch}", scratch)
+        try:
+            theirs = self.store.resolve_commit(full_name, scratch)
+            assert theirs is not None  # just fetched
+            if self.store.is_ancestor(full_name, theirs, ours[0]):
+                return Response(
+                    200,
+                    {
+                        "message": f"This branch is not behind the upstream {label}.",
+                        "merge_type": "none",
+                        "base_branch": label,
+                    },
+                )
+            if self.store.is_ancestor(full_name, ours[0], theirs):
+                new, kind, verb = theirs, "fast-forward", "fast-forwarded"
+            else:
+                tree = self.store.merge_tree(full_name, ours[0], theirs)
+                if tree is None:
+                    raise ApiError(409, "There are merge conflicts")
+                person = self.default_person(req)
+                new = self.store.write_commit(
+                    full_name,
+                    tree,
+                    [ours[0], theirs],
+                    f"Merge branch '{branch}' of {self.urls.clone(upstream)} into {branch}\n",
+                    person,
+                    person,
+                )
+                kind, verb = "merge", "merged"
+            try:
+                self.store.update_ref(full_name, f"refs/heads/{branch}", new, ours[0])
+            except gs.RefConflict:
+                raise ApiError(409, f"{branch} was updated meanwhile; retry") from None
+        finally:
+            self.store.git(full_name, "update-ref", "-d", scratch, check=False)
+        return Response(
+            200,
+            {
+                "message": f"Successfully fetched and {verb} from upstream {label}.",
+                "merge_type": kind,
+                "base_branch": label,
+            },
+        )
+
+    # -- workflows --------------------------------------------------------------------------
+
+    def _workflow_file(self, full_name: str, workflow_id: str) -> str:
+        if workflow_id.isdigit():
+            found = self.state.workflow_file(full_name, int(workflow_id))
+            if found is None:
+                raise not_found()
+            return found
+        return workflow_id
+
+    @route(
+        "GET",
+        "/repos/{owner}/{repo}/actions/workflows/{workflow_id}",
+        "read",
+        "actions/workflows#get-a-workflow",
+    )
+    def get_workflow(self, req: Request, owner: str, repo: str, workflow_id: str) -> Response:
+        full_name = f"{owner}/{repo}"
+        file_name = self._workflow_file(full_name, workflow_id)
+        default = self.store.default_branch(full_name)
+        entry = self.store.entry_at(full_name, default, _WORKFLOWS + file_name)
+        if entry is None or entry.type != "blob":
+            raise not_found()
+        content = (self.store.blob(full_name, entry.sha) or b"").decode(errors="replace")
+        found = re.search(r"^name:\s*['\"]?(.*?)['\"]?\s*$", content, re.M)
+        name = found.group(1) if found else _WORKFLOWS + file_name
+        return Response(
+            200,
+            shapes.workflow(
+                self.urls,
+                full_name,
+                self.state.workflow_id(full_name, file_name),
+                _WORKFLOWS + file_name,
+                name,
+                self.state.repo(full_name).created_at,
+            ),
+        )
+
+    @route(
+        "POST",
+        "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches",
+        "write",
+        "actions/workflows#create-a-workflow-dispatch-event",
+    )
+    def dispatch_workflow(self, req: Request, owner: str, repo: str, workflow_id: str) -> Response:
+        full_name, body = f"{owner}/{repo}", req.obj()
+        ref = required(body, "ref")
+        inputs = field(body, "inputs", dict) or {}
+        file_name = self._workflow_file(full_name, workflow_id)
+        # `ref` is a branch or tag name, or a full ref; never a bare sha (GitHub refuses those).
+        commit = None
+        for candidate in (ref, f"refs/heads/{ref}", f"refs/tags/{ref}"):
+            if candidate.startswith("refs/"):
+                commit = commit or self.store.resolve_commit(full_name, candidate)
+        if commit is None:
+            raise ApiError(422, f"No ref found for: {ref}")
+        entry = self.store.entry_at(full_name, commit, _WORKFLOWS + file_name)
+        if entry is None or entry.type != "blob":
+            raise not_found()
+        content = (self.store.blob(full_name, entry.sha) or b"").decode(errors="replace")
+        if "workflow_dispatch" not in content:
+            raise ApiError(422, "Workflow does not have 'workflow_dispatch' trigger")
+        with self.state.transaction():
+            self.state.workflow_id(full_name, file_name)
+            self.state.add_dispatch(
+                st.Dispatch(full_name, file_name, ref, dict(inputs), req.user or "ghost", st.now())
+            )
+        return Response(204)

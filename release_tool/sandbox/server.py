@@ -1,0 +1,415 @@
+"""HTTP for the sandbox: one port, three kinds of traffic.
+
+- `/api/v3/...`: the REST API (`api.Api`), JSON in and out, with GitHub's headers;
+- `/OWNER/NAME.git/...`: git's smart HTTP protocol, handed to `git http-backend` as a CGI
+  script, with the token checked first (push needs write access, as on GitHub);
+- anything else: 404.
+
+Faults are applied here, before routing, so they hit API and git traffic alike. Every request is
+recorded as (method, path, status); every API exchange is also passed to the observer (the
+contract tests validate each response body against GitHub's OpenAPI description with it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import socket
+import struct
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from release_tool.sandbox import shapes
+from release_tool.sandbox.access import Access, is_full_name
+from release_tool.sandbox.api import Api, Response
+from release_tool.sandbox.faults import API_PREFIX, Fault, FaultSet
+
+log = logging.getLogger("release_tool.sandbox")
+
+HTTP_BACKEND = "/usr/lib/git-core/git-http-backend"
+RATE_LIMIT = 5000
+ANONYMOUS_RATE_LIMIT = 60
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One API request and its response, as the observer sees it."""
+
+    method: str
+    path: str  # as requested, without the query
+    operation: str | None  # GitHub's path template, e.g. /repos/{owner}/{repo}/git/refs
+    status: int
+    body: Any  # the parsed JSON response body (None when there is none)
+    request_body: Any = None  # the parsed JSON request body, if any
+    fault: Fault | None = None  # the injected fault that produced this response
+
+
+class SandboxServer(ThreadingHTTPServer):
+    """The listening socket, and what every request thread shares."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(
+        self, port: int, access: Access, faults: FaultSet, make_api: Callable[[int], Api]
+    ) -> None:
+        self.access, self.faults = access, faults
+        self.observer: Callable[[Exchange], None] | None = None
+        self.requests: list[tuple[str, str, int]] = []  # the Sandbox swaps in its own list
+        self.used: dict[str, int] = {}  # requests per user (or "" for anonymous), for headers
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(("127.0.0.1", port), _Handler)
+        # The API hands out its own address in every URL, known only once the socket is bound.
+        self.api = make_api(self.server_address[1])
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Cut every open keep-alive connection, so a stopped sandbox answers nothing more."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for conn in connections:
+            with contextlib.suppress(OSError):  # already closed by the client
+                conn.shutdown(socket.SHUT_RDWR)
+
+    def record(self, method: str, path: str, status: int) -> None:
+        self.requests.append((method, path, status))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: SandboxServer
+    protocol_version = "HTTP/1.1"  # keep-alive: PyGithub reuses one connection
+    server_version = "release-tool-sandbox"
+    timeout = 120  # an idle keep-alive connection is dropped eventually
+    # Headers and body go out in separate writes; with Nagle's algorithm on, the body waits
+    # for the client's delayed ACK (~40 ms per response).
+    disable_nagle_algorithm = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s %s", self.address_string(), format % args)
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_GET
+
+    # -- the request ------------------------------------------------------------------------
+
+    def _serve(self) -> None:
+        split = urlsplit(self.path)
+        path, query = split.path, split.query
+        body = self._read_body()
+        fault = self.server.faults.take(self.command, path)
+        if fault is not None:
+            self._fault(fault, path, body)
+        elif path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+            self._api(path, query, body)
+        elif _git_repo(path) is not None:
+            self._git(path, query, body)
+        else:
+            self._plain(404, b"Not Found\n", path)
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    # -- faults -----------------------------------------------------------------------------
+
+    def _fault(self, fault: Fault, path: str, request_body: bytes) -> None:
+        log.info("fault %s hits %s %s", fault, self.command, path)
+        if fault.status == "reset":
+            self.server.record(self.command, path, 0)
+            # SO_LINGER 0 makes close() send a TCP reset: the client sees the connection
+            # dropped mid-request, with no response at all.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+            return
+        headers: dict[str, str] = {}
+        if fault.status == "ratelimit":
+            status = 403
+            user = self._api_user()
+            limit = RATE_LIMIT if user else ANONYMOUS_RATE_LIMIT
+            headers = {
+                "X-RateLimit-Limit": str(limit),
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": str(int(time.time()) + 3600),
+                "X-RateLimit-Used": str(limit),
+                "X-RateLimit-Resource": "core",
+            }
+            request_id = uuid.uuid4().hex[:16].upper()
+            headers["X-GitHub-Request-Id"] = request_id
+            who = f"user ID {self.server.api.state.user_id(user)}" if user else "127.0.0.1"
+            # GitHub's wording: PyGithub recognises a rate limit by "API rate limit exceeded".
+            body = shapes.error(
+                f"API rate limit exceeded for {who}. If you reach out to GitHub Support for "
+                f"help, please include the request ID {request_id}.",
+                "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+                status=403,
+            )
+        else:
+            assert isinstance(fault.status, int)
+            status = fault.status
+            try:
+                phrase = HTTPStatus(status).phrase
+            except ValueError:
+                phrase = "Sandbox fault"
+            body = shapes.error(phrase, status=status)
+        operation = None
+        if path.startswith(API_PREFIX + "/"):
+            matched = self.server.api.match(self.command, path.removeprefix(API_PREFIX))
+            operation = matched[0].template if matched else None
+        self._json(
+            status,
+            body,
+            headers,
+            path=path,
+            operation=operation,
+            request_body=_parse(request_body),
+            fault=fault,
+        )
+
+    def _api_user(self) -> str | None:
+        return self.server.access.from_api_header(self.headers.get("Authorization")).user
+
+    # -- the REST API -----------------------------------------------------------------------
+
+    def _api(self, path: str, query: str, body: bytes) -> None:
+        api_path = path.removeprefix(API_PREFIX) or "/"
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        try:
+            response, operation = self.server.api.handle(
+                self.command, api_path, parse_qs(query, keep_blank_values=True), headers, body
+            )
+        except Exception:  # a bug in the sandbox: answer like GitHub's 500, keep serving
+            log.exception("sandbox error on %s %s", self.command, path)
+            response = Response(500, shapes.error("Server Error"))
+            operation = None
+        if response.raw is not None:
+            self.server.record(self.command, path, response.status)
+            self._send(
+                response.status,
+                response.raw,
+                {"Content-Type": "application/vnd.github.raw", **self._rate_headers()},
+            )
+            return
+        self._json(
+            response.status,
+            response.body,
+            response.headers,
+            path=path,
+            operation=operation,
+            request_body=_parse(body),
+        )
+
+    def _rate_headers(self) -> dict[str, str]:
+        user = self._api_user()
+        key = user or ""
+        self.server.used[key] = used = self.server.used.get(key, 0) + 1
+        limit = RATE_LIMIT if user else ANONYMOUS_RATE_LIMIT
+        return {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(max(0, limit - used)),
+            "X-RateLimit-Reset": str(self.server.api.started + 3600),
+            "X-RateLimit-Used": str(min(used, limit)),
+            "X-RateLimit-Resource": "core",
+        }
+
+    def _json(
+        self,
+        status: int,
+        body: Any,
+        headers: dict[str, str],
+        *,
+        path: str,
+        operation: str | None,
+        request_body: Any,
+        fault: Fault | None = None,
+    ) -> None:
+        payload = b"" if body is None else json.dumps(body).encode()
+        all_headers = {**self._rate_headers(), **headers}
+        if body is not None:
+            all_headers["Content-Type"] = "application/json; charset=utf-8"
+        all_headers.setdefault("X-GitHub-Media-Type", "github.v3; format=json")
+        all_headers.setdefault("X-GitHub-Request-Id", uuid.uuid4().hex[:16].upper())
+        if self._api_user():
+            all_headers.setdefault("X-OAuth-Scopes", "repo, workflow")
+        # Recorded and observed *before* the client gets the answer: once a client call
+        # returns, its exchange is already in `requests` and through the contract check.
+        self.server.record(self.command, path, status)
+        observer = self.server.observer
+        if observer is not None:
+            try:
+                observer(Exchange(self.command, path, operation, status, body, request_body, fault))
+            except Exception:  # the observer is test code: its failure must not kill serving
+                log.exception("sandbox observer failed")
+        self._send(status, payload, all_headers)
+
+    def _send(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD" and status not in (204, 304):
+            self.wfile.write(payload)
+
+    def _plain(
+        self, status: int, text: bytes, path: str, headers: dict[str, str] | None = None
+    ) -> None:
+        self.server.record(self.command, path, status)
+        self._send(status, text, {"Content-Type": "text/plain; charset=utf-8", **(headers or {})})
+
+    # -- git smart HTTP ---------------------------------------------------------------------
+
+    def _git(self, path: str, query: str, body: bytes) -> None:
+        full_name = _git_repo(path)
+        assert full_name is not None
+        api = self.server.api
+        if not is_full_name(full_name) or not api.store.exists(full_name):
+            self._plain(404, b"Repository not found.\n", path)
+            return
+        pushing = path.endswith("/git-receive-pack") or "service=git-receive-pack" in query
+        credentials = self.server.access.from_api_header(self.headers.get("Authorization"))
+        user = credentials.user
+        if credentials.bad or (pushing and user is None):
+            # git retries with credentials only after this challenge.
+            self._plain(
+                401,
+                b"Invalid username or token.\n"
+                if credentials.bad
+                else b"Authentication required.\n",
+                path,
+                {"WWW-Authenticate": 'Basic realm="GitHub"'},
+            )
+            return
+        if pushing and not self.server.access.can_write(user, full_name):
+            self._plain(403, f"Permission to {full_name}.git denied to {user}.\n".encode(), path)
+            return
+        self._cgi(path, query, body, user)
+
+    def _cgi(self, path: str, query: str, body: bytes, user: str | None) -> None:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "GIT_PROJECT_ROOT": str(self.server.api.store.root),
+            "GIT_HTTP_EXPORT_ALL": "1",
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            "REQUEST_METHOD": self.command,
+            "PATH_INFO": unquote(path),
+            "QUERY_STRING": query,
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+            "CONTENT_LENGTH": str(len(body)),
+            "REMOTE_ADDR": self.client_address[0],
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "GATEWAY_INTERFACE": "CGI/1.1",
+        }
+        if user:
+            env["REMOTE_USER"] = user  # http-backend enables receive-pack only for a user
+        for key, value in self.headers.items():
+            name = "HTTP_" + key.upper().replace("-", "_")
+            if name not in ("HTTP_AUTHORIZATION", "HTTP_CONTENT_LENGTH", "HTTP_CONTENT_TYPE"):
+                env[name] = value  # HTTP_GIT_PROTOCOL selects protocol v2; gzip is honoured
+        proc = subprocess.Popen(
+            [HTTP_BACKEND],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        assert proc.stdin is not None
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        errors: list[bytes] = []
+        # Feed stdin and drain stderr on threads: a big push and a big answer must not
+        # deadlock on full pipes.
+        feeder = threading.Thread(target=_feed, args=(proc.stdin, body), daemon=True)
+        drainer = threading.Thread(
+            target=lambda: errors.append(proc.stderr.read() if proc.stderr else b""), daemon=True
+        )
+        feeder.start()
+        drainer.start()
+        status, headers = 200, []
+        while True:
+            line = proc.stdout.readline().decode("latin-1").rstrip("\r\n")
+            if not line:
+                break
+            key, _, value = line.partition(":")
+            if key.lower() == "status":
+                status = int(value.strip().split()[0])
+            else:
+                headers.append((key, value.strip()))
+        self.server.record(self.command, path, status)
+        self.send_response(status)
+        for key, value in headers:
+            self.send_header(key, value)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        while chunk := proc.stdout.read1(65536):  # type: ignore[attr-defined]
+            self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+        self.wfile.write(b"0\r\n\r\n")
+        proc.wait()
+        feeder.join()
+        drainer.join()
+        if proc.returncode != 0 or any(errors):
+            log.info(
+                "git http-backend %s: exit %s %s",
+                path,
+                proc.returncode,
+                b"".join(errors).decode(errors="replace").strip(),
+            )
+
+
+def _feed(stdin: Any, body: bytes) -> None:
+    try:
+        stdin.write(body)
+    except BrokenPipeError:
+        pass  # http-backend refused the request early; its answer says why
+    finally:
+        stdin.close()
+
+
+def _git_repo(path: str) -> str | None:
+    """`OWNER/NAME` of a smart-HTTP path such as `/OWNER/NAME.git/info/refs`, or None."""
+    parts = path.lstrip("/").split("/")
+    if len(parts) >= 3 and parts[1].endswith(".git"):
+        return f"{unquote(parts[0])}/{unquote(parts[1]).removesuffix('.git')}"
+    return None
+
+
+def _parse(body: bytes) -> Any:
+    if not body.strip():
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
