@@ -342,6 +342,7 @@ LOCAL_STEPS = ("bump", "commit", "tag", "push")
     "directory",
     type=click.Path(path_type=Path),
     default=Path("."),
+    metavar="DIR",
     help="Run on the repository in DIR instead of the current folder.",
 )
 @click.pass_context

@@ -373,6 +373,42 @@ def _describe(value: Any) -> str:
     return type(value).__name__
 
 
-def field_help(cls: type[Any] = Config) -> list[tuple[str, str]]:
-    """(key, help) for every field of a config class: the reference the README shows."""
-    return [(f.metadata.get("key") or f.name, f.metadata["help"]) for f in dataclasses.fields(cls)]
+def field_help(cls: type[Any] = Config) -> list[tuple[str, str, str]]:
+    """(key, default, help) for every field of a config class: the reference docs show."""
+    rows = []
+    for f in dataclasses.fields(cls):
+        if f.default is not dataclasses.MISSING:
+            default = repr(f.default)
+        elif f.default_factory is not dataclasses.MISSING:
+            value = f.default_factory()  # a tuple or a read-only mapping: show it as TOML-ish
+            default = repr(list(value) if isinstance(value, tuple) else dict(value))
+        else:
+            default = "required"
+        rows.append((f.metadata.get("key") or f.name, default, f.metadata["help"]))
+    return rows
+
+
+def reference_markdown() -> str:
+    """docs/configuration.md: every key of every section, from the fields themselves."""
+    sections = [
+        ("[tool.release_tool]", Config),
+        ("[tool.release_tool.email]", EmailConfig),
+        ("[[tool.release_tool.downstream]]", DownstreamConfig),
+        ("version_files entries as tables: { path, kind }", VersionFile),
+    ]
+    out = [
+        "# Configuration reference",
+        "",
+        "Generated from `release_tool/config.py` (`python -m release_tool.config`); "
+        "a test keeps it in step.",
+        "",
+    ]
+    for title, cls in sections:
+        out += [f"## {title}", "", "| key | default | what it is |", "| --- | --- | --- |"]
+        out += [f"| `{key}` | `{default}` | {help_} |" for key, default, help_ in field_help(cls)]
+        out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(reference_markdown(), end="")

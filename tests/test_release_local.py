@@ -359,3 +359,13 @@ def test_symlink_out_of_the_repository_is_refused(tmp_path: Path) -> None:
     code, _, err = invoke(repo, "status")
     assert code == 2
     assert "leads outside the repository" in err
+
+
+def test_configuration_reference_is_current() -> None:
+    """docs/configuration.md is generated from the config fields: adding a key updates it."""
+    from release_tool.config import reference_markdown
+
+    doc = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
+    if not doc.is_file():
+        pytest.skip("no docs folder beside the tests (an installed sdist)")
+    assert doc.read_text() == reference_markdown(), "run: python -m release_tool.config"
