@@ -54,7 +54,7 @@ from = "Open edX Release Bot <release-bot@example.org>"
 [[tool.release_tool.downstream]]
 repository = "{DOWNSTREAM}"
 base = "{DOWNSTREAM_BRANCH}"
-files = ["requirements/edx/*.txt", "requirements/edx/*.in"]
+files = ["requirements/edx/*.txt"]
 labels = ["dependencies"]
 reviewers = ["edx-platform-reviewer"]
 """
