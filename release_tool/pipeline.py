@@ -140,6 +140,16 @@ def agreed_version(found: list[FileVersion]) -> Version:
     )
 
 
+def current_version(found: list[FileVersion], request: ReleaseRequest) -> Version:
+    """The version the files agree on; with --sync, the highest one (they are brought to
+    the explicit version asked for, which must not be lower)."""
+    if not request.sync:
+        return agreed_version(found)
+    if request.bump in BUMP_WORDS:
+        raise UsageError("--sync needs an explicit version", "e.g. release-tool bump 5.3.0 --sync")
+    return max(f.version for f in found)
+
+
 def tag_name(config: Config, version: Version) -> str:
     return config.tag_format.format(version=version.pep440)
 
@@ -220,14 +230,7 @@ def plan_release(
     found = read_file_versions(project)
     head = repo.head_sha()
     local_tags = repo.local_tags()
-    if request.sync:
-        if request.bump in BUMP_WORDS:
-            raise UsageError(
-                "--sync needs an explicit version", "e.g. release-tool bump 5.3.0 --sync"
-            )
-        current = max(f.version for f in found)
-    else:
-        current = agreed_version(found)
+    current = current_version(found, request)
 
     # A HEAD that already carries the current version's tag is a release in progress (or done):
     # the same command again finishes it instead of bumping a second time.
@@ -316,14 +319,7 @@ def _plan_email(project: Project, facts: Facts, request: ReleaseRequest) -> tupl
 def plan_bump(project: Project, request: ReleaseRequest) -> ReleasePlan:
     """Only the file edits (`release-tool bump`): no git checks, no commit."""
     found = read_file_versions(project)
-    if request.sync:
-        if request.bump in BUMP_WORDS:
-            raise UsageError(
-                "--sync needs an explicit version", "e.g. release-tool bump 5.3.0 --sync"
-            )
-        current = max(f.version for f in found)
-    else:
-        current = agreed_version(found)
+    current = current_version(found, request)
     new = resolve_version(current, request)
     if request.bump != "current":
         _check_order(current, new, request)
