@@ -23,12 +23,12 @@ import click
 
 from release_tool import __version__
 from release_tool.errors import Interrupted, ReleaseError, UsageError
-from release_tool.gha import Actions
 from release_tool.redact import Redactor, forms
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from release_tool.gha import Actions
     from release_tool.pipeline import Project, ReleaseRequest, RunResult
     from release_tool.plan import Action, Outcome, ReleasePlan, StepPlan
 
@@ -353,7 +353,10 @@ def cli(ctx: click.Context, directory: Path) -> None:
     """
     global OUTPUT  # noqa: PLW0603 - one Output per invocation (tests invoke many in a process)
     OUTPUT = Output()
-    OUTPUT.actions = Actions.from_environ(os.environ, redact=OUTPUT.redact)
+    if os.environ.get("GITHUB_ACTIONS") == "true":  # gha is imported only where it is used
+        from release_tool.gha import Actions
+
+        OUTPUT.actions = Actions.from_environ(os.environ, redact=OUTPUT.redact)
     for key in SECRET_ENV:  # the masks first, before any line that could hold a secret
         OUTPUT.add_secret(os.environ.get(key))
     ctx.obj = directory
