@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -62,6 +61,11 @@ class Output:
     def line(self, text: str = "", *, style: str | None = None, stderr: bool = False) -> None:
         """Print one redacted line; brackets in diffs are text, never rich markup."""
         if self.json_mode and not stderr:
+            return
+        stream = sys.stderr if stderr else sys.stdout
+        if not (stream.isatty() or os.environ.get("FORCE_COLOR")):
+            # A pipe or a file gets plain text anyway; rich would only cost start-up time.
+            stream.write(self.redact(text) + "\n")
             return
         from rich.text import Text
 
@@ -171,6 +175,8 @@ def github_token(environ: dict[str, str]) -> str | None:
     for key in ("GITHUB_TOKEN", "GH_TOKEN"):
         if environ.get(key):
             return environ[key]
+    import shutil  # here, not at the top: it pulls in bz2 and lzma, and few runs get here
+
     if shutil.which("gh"):
         result = subprocess.run(
             ["gh", "auth", "token"], capture_output=True, text=True, check=False, timeout=10

@@ -12,9 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -28,6 +26,16 @@ from release_tool.plan import Outcome
 
 if TYPE_CHECKING:
     from release_tool.example import ExampleRepo
+
+
+@dataclass(frozen=True)
+class WorkingState:
+    """The working copy at a glance: HEAD's commit, its branch (None: detached), and the
+    tracked files with changes."""
+
+    head: str
+    branch: str | None
+    dirty: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -55,48 +63,85 @@ def auth_environment(url: str, token: str | None) -> dict[str, str]:
 
 
 class GitRepo:
-    """A working copy of the released library."""
+    """A working copy of the released library.
+
+    Reads are plain `git` subprocesses: a dry run should start as fast as the fastest bump
+    tool, and importing GitPython costs about 50 ms and two `git version` calls before the
+    first command. Writes (commit, tag, push, rollback) go through GitPython, which is
+    imported the first time a run writes.
+    """
 
     def __init__(self, root: Path, token: str | None = None) -> None:
-        import git  # deferred: GitPython costs start-up time `--help` should not pay
-
+        self._token = token
+        if (root / ".git").exists():  # the top of a work tree: no need to ask git
+            self.root = root
+            return
         try:
-            self._repo = git.Repo(root, search_parent_directories=False)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            top = run_git("rev-parse", "--show-toplevel", cwd=root)
+        except (ReleaseError, OSError):
             raise UsageError(
                 f"{root} is not a git repository", "run in the library's repository, or pass -C DIR"
             ) from None
-        self.root = Path(self._repo.working_tree_dir or root)
-        self._token = token
+        self.root = Path(top)
 
     # -- plumbing ---------------------------------------------------------------------------
 
     def _git(self, *args: str, remote_url: str | None = None) -> str:
+        """A read: one `git` subprocess, its stdout (stripped), or a ReleaseError with git's
+        own last line of complaint."""
+        env = auth_environment(remote_url, self._token) if remote_url else {}
+        result = subprocess.run(
+            ["git", *args],
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, **env},
+        )
+        if result.returncode != 0:
+            raise _git_failure(args[0], result.stderr)
+        return result.stdout.strip()
+
+    def _write(self, *args: str, remote_url: str | None = None) -> str:
+        """A write, through GitPython (imported here, on the first write of a run)."""
         import git
 
         env = auth_environment(remote_url, self._token) if remote_url else {}
+        repo = git.Repo(self.root)
         try:
-            with self._repo.git.custom_environment(**env):
-                return str(self._repo.git.execute(["git", *args]))
+            with repo.git.custom_environment(**env):
+                return str(repo.git.execute(["git", *args]))
         except git.GitCommandError as exc:
-            stderr = str(exc.stderr or "").strip().removeprefix("stderr:").strip(" '\n")
-            raise ReleaseError(
-                f"git {args[0]} failed: {stderr.splitlines()[-1] if stderr else exc}",
-                "see git's message above",
-            ) from None
+            raise _git_failure(args[0], str(exc.stderr or "")) from None
 
     # -- reads ------------------------------------------------------------------------------
 
     def head_sha(self) -> str:
-        return self._repo.head.commit.hexsha
+        return self._git("rev-parse", "HEAD")
 
     def current_branch(self) -> str | None:
-        return None if self._repo.head.is_detached else self._repo.active_branch.name
+        branch = self._git("rev-parse", "--abbrev-ref", "HEAD")
+        return None if branch == "HEAD" else branch
+
+    def state(self) -> WorkingState:
+        """HEAD, the branch and the changed tracked files, from one `git status`."""
+        out = self._git("status", "--porcelain=v2", "--branch", "--untracked-files=no")
+        head, branch, dirty = "", None, []
+        for line in out.splitlines():
+            if line.startswith("# branch.oid "):
+                head = line.removeprefix("# branch.oid ")
+            elif line.startswith("# branch.head "):
+                name = line.removeprefix("# branch.head ")
+                branch = None if name == "(detached)" else name
+            elif line[:2] in ("1 ", "2 ", "u "):
+                # "1 XY sub mH mI mW hH hI path"; a rename ("2 …") ends "path<TAB>origPath"
+                fields = line.split(" ", 8 if line[0] == "1" else 9)
+                dirty.append(fields[-1].split("\t")[0])
+        return WorkingState(head, branch, tuple(dirty))
 
     def dirty_paths(self) -> list[str]:
         """Tracked files with changes, staged or not (untracked files do not block a release)."""
-        out = self._git("status", "--porcelain", "--untracked-files=no")
-        return [line[3:] for line in out.splitlines() if line.strip()]
+        return list(self.state().dirty)
 
     def local_tags(self) -> dict[str, str]:
         """Tag name → the commit it points at (annotated tags peeled)."""
@@ -120,25 +165,24 @@ class GitRepo:
 
     def ls_remote(self, remote: str) -> RemoteState:
         """The remote's heads and tags, without fetching (so nothing local changes)."""
-        url = self.remote_url(remote)
-        try:
-            out = self._git("ls-remote", "--heads", "--tags", remote, remote_url=url)
-        except ReleaseError as exc:
-            raise ReleaseError(
-                f"remote {remote!r} is unreachable: {exc.message}",
-                "check the network, the remote URL and the token",
-            ) from None
-        heads: dict[str, str] = {}
-        tags: dict[str, str] = {}
-        for line in out.splitlines():
-            sha, ref = line.split("\t", 1)
-            if ref.startswith("refs/heads/"):
-                heads[ref.removeprefix("refs/heads/")] = sha
-            elif ref.endswith("^{}"):
-                tags[ref.removeprefix("refs/tags/").removesuffix("^{}")] = sha  # peeled wins
-            elif ref.startswith("refs/tags/"):
-                tags.setdefault(ref.removeprefix("refs/tags/"), sha)
-        return RemoteState(heads=heads, tags=tags)
+        with self.start_ls_remote(remote) as pending:
+            return pending.result()
+
+    def start_ls_remote(self, remote: str) -> PendingRemote:
+        """Start `ls-remote` now and collect it later: the remote is the slowest read (a
+        network round trip), so planning reads the local files while it runs."""
+        # The URL is only needed to scope the token's header; without a token, skip asking.
+        url = self.remote_url(remote) if self._token else None
+        env = auth_environment(url, self._token) if url else {}
+        process = subprocess.Popen(
+            ["git", "ls-remote", "--heads", "--tags", remote],
+            cwd=self.root,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, **env},
+        )
+        return PendingRemote(remote, process)
 
     def has_commit(self, sha: str) -> bool:
         try:
@@ -166,30 +210,80 @@ class GitRepo:
     # -- writes (used by the actions below) --------------------------------------------------
 
     def commit_paths(self, paths: list[str], message: str) -> str:
-        self._git("add", "--", *paths)
-        self._git("commit", "--no-verify", "-m", message, "--", *paths)
+        self._write("add", "--", *paths)
+        self._write("commit", "--no-verify", "-m", message, "--", *paths)
         return self.head_sha()
 
     def reset_soft_keep_files(self, sha: str, paths: list[str]) -> None:
         """Move the branch back to `sha` and unstage `paths` (their files are restored apart)."""
-        self._git("reset", "--soft", sha)
-        self._git("reset", "-q", sha, "--", *paths)
+        self._write("reset", "--soft", sha)
+        self._write("reset", "-q", sha, "--", *paths)
 
     def create_tag(self, name: str, message: str, sign: bool) -> None:
-        self._git("tag", "-s" if sign else "-a", name, "-m", message)
+        self._write("tag", "-s" if sign else "-a", name, "-m", message)
 
     def delete_tag(self, name: str) -> None:
-        self._git("tag", "-d", name)
+        self._write("tag", "-d", name)
 
     def push(self, remote: str, refspecs: list[str]) -> None:
         url = self.remote_url(remote)
         try:
-            self._git("push", "--atomic", "--porcelain", remote, *refspecs, remote_url=url)
+            self._write("push", "--atomic", "--porcelain", remote, *refspecs, remote_url=url)
         except ReleaseError as exc:
             raise StepFailed(
                 f"push to {remote!r} failed: {exc.message}",
                 "fix the cause and run the same command again",
             ) from None
+
+
+def _hostname() -> str:
+    import socket  # only the lock needs it, and a dry run takes no lock
+
+    return socket.gethostname()
+
+
+def _git_failure(command: str, stderr: str) -> ReleaseError:
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    return ReleaseError(
+        f"git {command} failed: {lines[-1] if lines else 'no message'}", "see git's message above"
+    )
+
+
+class PendingRemote:
+    """An `ls-remote` under way; `result()` waits for it. Leaving the `with` block without
+    collecting it (planning failed early) stops the process."""
+
+    def __init__(self, remote: str, process: subprocess.Popen[str]) -> None:
+        self._remote = remote
+        self._process = process
+
+    def __enter__(self) -> PendingRemote:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._process.returncode is None:
+            self._process.kill()
+            self._process.communicate()
+
+    def result(self) -> RemoteState:
+        out, err = self._process.communicate()
+        if self._process.returncode != 0:
+            failure = _git_failure("ls-remote", err)
+            raise ReleaseError(
+                f"remote {self._remote!r} is unreachable: {failure.message}",
+                "check the network, the remote URL and the token",
+            )
+        heads: dict[str, str] = {}
+        tags: dict[str, str] = {}
+        for line in out.splitlines():
+            sha, ref = line.split("\t", 1)
+            if ref.startswith("refs/heads/"):
+                heads[ref.removeprefix("refs/heads/")] = sha
+            elif ref.endswith("^{}"):
+                tags[ref.removeprefix("refs/tags/").removesuffix("^{}")] = sha  # peeled wins
+            elif ref.startswith("refs/tags/"):
+                tags.setdefault(ref.removeprefix("refs/tags/"), sha)
+        return RemoteState(heads=heads, tags=tags)
 
 
 # --- the release lock ----------------------------------------------------------------------
@@ -229,7 +323,7 @@ class ReleaseLock:
 
     def is_stale(self, data: Mapping[str, object]) -> bool:
         pid = data.get("pid")
-        if data.get("host") not in ("", socket.gethostname()) or not isinstance(pid, int):
+        if data.get("host") not in ("", _hostname()) or not isinstance(pid, int):
             return False  # another machine's run (a shared folder): never assume it is dead
         if pid <= 0:
             return True
@@ -244,7 +338,7 @@ class ReleaseLock:
     def acquire(self, preimage: PreImage) -> None:
         record = {
             "pid": os.getpid(),
-            "host": socket.gethostname(),
+            "host": _hostname(),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "head": preimage.head,
             "tag": preimage.tag,
@@ -291,7 +385,7 @@ class ReleaseLock:
             if self.repo.head_sha() != head:
                 self.repo.reset_soft_keep_files(head, list(files))
             elif files:
-                self.repo._git("reset", "-q", head, "--", *files)
+                self.repo._write("reset", "-q", head, "--", *files)
             for relpath, text in files.items():
                 write_text_atomically(self.repo.root / relpath, str(text))
         self.release()
@@ -415,6 +509,8 @@ def build_repository(bare: Path, example: ExampleRepo) -> None:
 
 @contextmanager
 def _scratch() -> Iterator[Path]:
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="release-tool-") as tmp:
         yield Path(tmp)
 

@@ -33,11 +33,13 @@ from release_tool.files.write import WriteFileAction, read_text
 from release_tool.git_repo import (
     CommitAction,
     GitRepo,
+    PendingRemote,
     PreImage,
     PushAction,
     ReleaseLock,
     RemoteState,
     TagAction,
+    WorkingState,
 )
 from release_tool.plan import Action, Outcome, ReleasePlan, StepPlan, Undoable
 from release_tool.versions import Version, bump, check_newer, parse_file_version, parse_version
@@ -227,16 +229,18 @@ def plan_release(
     """Plan the whole release with reads only. Raises if the release cannot go ahead."""
     _check_step_names(request)
     config, repo = project.config, project.repo
-    found = read_file_versions(project)
-    head = repo.head_sha()
-    local_tags = repo.local_tags()
-    current = current_version(found, request)
+    with repo.start_ls_remote(config.remote) as pending:  # the remote answers while we read
+        found = read_file_versions(project)
+        working = repo.state()
+        local_tags = repo.local_tags()
+        current = current_version(found, request)
+        remote = _remote_state(pending)
+    head = working.head
 
     # A HEAD that already carries the current version's tag is a release in progress (or done):
     # the same command again finishes it instead of bumping a second time.
     current_tag = tag_name(config, current)
     resumed = local_tags.get(current_tag) == head and request.bump in (*BUMP_WORDS, current.pep440)
-    remote = _remote_state(repo, config)
     if not resumed and remote is not None:
         resumed = remote.tags.get(current_tag) == head and request.bump in (
             *BUMP_WORDS,
@@ -250,7 +254,7 @@ def plan_release(
     if remote is None:
         problems.append(_unreachable(repo, config))
         remote = RemoteState(heads={}, tags={})
-    problems += _git_problems(project, head, local_tags, remote, new, resumed)
+    problems += _git_problems(project, working, local_tags, remote, new, resumed)
 
     stamped = None
     notes = ""
@@ -361,11 +365,11 @@ def _filter(steps: list[StepPlan], request: ReleaseRequest) -> list[StepPlan]:
     return out
 
 
-def _remote_state(repo: GitRepo, config: Config) -> RemoteState | None:
+def _remote_state(pending: PendingRemote) -> RemoteState | None:
+    """The remote's refs, or None when it is unreachable (a preflight problem, reported with
+    the others rather than alone)."""
     try:
-        return repo.ls_remote(config.remote)
-    except UsageError:
-        raise
+        return pending.result()
     except ReleaseError:
         return None
 
@@ -379,7 +383,7 @@ def _unreachable(repo: GitRepo, config: Config) -> ReleaseError:
 
 def _git_problems(
     project: Project,
-    head: str,
+    working: WorkingState,
     local_tags: Mapping[str, str],
     remote: RemoteState,
     new: Version,
@@ -387,7 +391,7 @@ def _git_problems(
 ) -> list[ReleaseError]:
     config, repo = project.config, project.repo
     problems: list[ReleaseError] = []
-    dirty = repo.dirty_paths()
+    head, branch, dirty = working.head, working.branch, working.dirty
     if dirty:
         problems.append(
             UsageError(
@@ -396,7 +400,6 @@ def _git_problems(
                 "commit or stash them first: a release commits only the version files",
             )
         )
-    branch = repo.current_branch()
     if branch != config.branch:
         problems.append(
             UsageError(

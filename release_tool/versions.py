@@ -124,6 +124,23 @@ class Version:
 
 # --- parsing ----------------------------------------------------------------------------------
 
+# Canonical spellings, which need neither `packaging` nor `semver` to be understood: a dry run
+# reads a handful of versions, and importing the two libraries (compiling their big regular
+# expressions) would cost it about 20 ms. Anything else goes through the libraries.
+_CANONICAL_PEP440 = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:(a|b|rc)(0|[1-9]\d*))?")
+_CANONICAL_SEMVER = re.compile(
+    r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-(alpha|beta|rc)\.(0|[1-9]\d*))?"
+)
+
+
+def _canonical(pattern: re.Pattern[str], text: str) -> Version | None:
+    match = pattern.fullmatch(text)
+    if match is None:
+        return None
+    major, minor, patch, phase, number = match.groups()
+    pre = (_PHASE_ALIASES[phase], int(number)) if phase else None
+    return Version(int(major), int(minor), int(patch), pre)
+
 
 def parse_version(text: str) -> Version:
     """Parse a version the user asked for, or a tag's version: strictly.
@@ -136,6 +153,9 @@ def parse_version(text: str) -> Version:
     pre-release number (`5.3.0rc`), the rarer aliases (`c1`, `pre1`), and anything that is not
     a version at all.
     """
+    fast = _canonical(_CANONICAL_PEP440, text)
+    if fast is not None:
+        return fast
     _refuse_decorations(text)
     parsed = _parse_pep440(text)
     _refuse_unmappable(text, parsed)
@@ -159,6 +179,9 @@ def parse_semver(text: str) -> Version:
     refused: they have no PEP 440 twin that sorts the same way (SemVer compares `rc10` < `rc2`
     as text), so accepting them would make the two spellings disagree.
     """
+    fast = _canonical(_CANONICAL_SEMVER, text)
+    if fast is not None:
+        return fast
     import semver
 
     _refuse_decorations(text)
@@ -195,6 +218,9 @@ def parse_file_version(text: str, kind: str) -> Version:
         return parse_semver(text)
     if kind not in ("python", "pyproject"):
         raise ValueError(f"unknown version file kind {kind!r}")
+    fast = _canonical(_CANONICAL_PEP440, text)
+    if fast is not None:
+        return fast
     if not text:
         raise VersionError("the version is empty", _VALID_HINT)
     parsed = _parse_pep440(text)

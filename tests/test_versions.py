@@ -355,3 +355,24 @@ def test_bump_without_pre_is_the_smallest_final_of_that_level(current: Version, 
         "patch": [V(major, minor, patch), V(major, minor, patch + 1)],
     }[kind]
     assert bump(current, kind) == min(v for v in around if v > current)
+
+
+@given(versions)
+def test_canonical_fast_path_agrees_with_the_libraries(version: Version) -> None:
+    """Canonical spellings skip packaging/semver for speed; they must read the same."""
+    from release_tool.versions import _CANONICAL_PEP440, _CANONICAL_SEMVER, _canonical
+
+    pep = packaging.version.Version(version.pep440)
+    slow_pep = Version(*pep.release, pre=pep.pre)  # what the library path builds
+    assert _canonical(_CANONICAL_PEP440, version.pep440) == slow_pep == version
+    sem = semver.Version.parse(version.semver)
+    assert _canonical(_CANONICAL_SEMVER, version.semver) is not None
+    assert (sem.major, sem.minor, sem.patch) == version.release
+    assert parse_semver(version.semver) == version == parse_version(version.pep440)
+
+
+@pytest.mark.parametrize("text", ["05.1.0", "1.2.3rc", "1.2.3.rc1", "1.2.3-rc1", "1.2.3RC1"])
+def test_non_canonical_spellings_still_go_to_the_library(text: str) -> None:
+    from release_tool.versions import _CANONICAL_PEP440, _canonical
+
+    assert _canonical(_CANONICAL_PEP440, text) is None

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +22,8 @@ def read_text(path: Path) -> str:
 def write_text_atomically(path: Path, text: str) -> None:
     """Replace `path` in one rename, so a crash never leaves half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile  # only a run that writes pays for it (it imports random)
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
