@@ -61,5 +61,6 @@ def rehearse(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks against tbump and bump-my-version; writes benchmarks/results/."""
-    session.install(".", "tbump", "bump-my-version")
+    # tbump 6.10+ pins tomlkit<0.12, which release-tool cannot share an environment with.
+    session.install(".", "tbump==6.9.0", "bump-my-version==1.8.1")
     session.run("python", "benchmarks/run.py", *session.posargs)
