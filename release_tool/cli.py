@@ -783,9 +783,10 @@ def rehearse(directory: Path, /, **options: Any) -> None:
             else:
                 show_summary(summary)
             if options["keep"]:
-                OUTPUT.info(
-                    f"\nThe sandbox keeps serving at {rehearsal.sandbox.api_url} "
-                    f"(token: {rehearsal.token}); Ctrl-C stops it."
+                OUTPUT.line(  # even with --quiet: where to browse is the point of --keep
+                    f"\nThe sandbox keeps serving at {rehearsal.sandbox.api_url} (reads need no "
+                    f"token; git clone {rehearsal.sandbox.url}/OWNER/NAME.git). Ctrl-C stops it.",
+                    stderr=True,
                 )
                 _wait_for_interrupt()
         finally:

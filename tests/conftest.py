@@ -14,7 +14,7 @@ import pytest
 from release_tool import example
 from release_tool.git_repo import build_repository, run_git
 
-pytest_plugins = ["sandbox_fixtures"]
+pytest_plugins = ["sandbox_fixtures", "hardening_report"]
 
 IDENTITY = {
     "GIT_AUTHOR_NAME": "Test Maintainer",

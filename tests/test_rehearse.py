@@ -65,3 +65,66 @@ def test_rehearsal_of_this_repository_succeeds(tmp_path: Path) -> None:
     assert str(summary["tag"]).startswith("v")
     assert summary["release_url"]
     assert summary["downstream_pr_urls"] == []  # release_tool has no downstream
+
+
+def test_keep_leaves_the_sandbox_serving_until_interrupted(tmp_path: Path) -> None:
+    """`--keep`: the result can be browsed with the API and git until Ctrl-C."""
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import urllib.request
+
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "release_tool",
+            "rehearse",
+            "--example",
+            "--keep",
+            "--quiet",
+            "--workspace",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    try:
+        assert proc.stderr is not None
+        found: list[str] = []
+
+        def watch() -> None:  # reads stderr on a thread so the test has its own deadline
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                match = re.search(r"keeps serving at (\S+/api/v3)", line)
+                if match:
+                    found.append(match.group(1))
+                    return
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        watcher.join(timeout=120)
+        assert found, "the sandbox did not say where it serves"
+        api = found[0]
+        with urllib.request.urlopen(
+            f"{api}/repos/openedx/edx-proctoring/releases/latest", timeout=10
+        ) as response:
+            assert json.load(response)["tag_name"] == "v5.2.1"
+        clone = tmp_path / "browse"
+        run_git(
+            "clone",
+            "-q",
+            api.removesuffix("/api/v3") + "/openedx/edx-platform.git",
+            str(clone),
+            cwd=tmp_path,
+        )
+        assert run_git("branch", "-r", "--list", "origin/release-tool/*", cwd=clone)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    assert proc.returncode == 0
