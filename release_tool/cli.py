@@ -170,11 +170,13 @@ def _report(exc: ReleaseError) -> None:
 # --- building the project -------------------------------------------------------------------
 
 
-def github_token(environ: dict[str, str]) -> str | None:
-    """GITHUB_TOKEN, GH_TOKEN, or what `gh auth token` says, in that order."""
+def github_token(environ: dict[str, str], *, ask_gh: bool = True) -> str | None:
+    """GITHUB_TOKEN, GH_TOKEN, or (when `ask_gh`) what `gh auth token` says, in that order."""
     for key in ("GITHUB_TOKEN", "GH_TOKEN"):
         if environ.get(key):
             return environ[key]
+    if not ask_gh:
+        return None
     import shutil  # here, not at the top: it pulls in bz2 and lzma, and few runs get here
 
     if shutil.which("gh"):
@@ -198,7 +200,9 @@ def load_project(
     if not root.is_dir():
         raise UsageError(f"{directory} is not a directory", "pass an existing folder to -C")
     config = load_config(root)
-    token = github_token(environ) if need_token else None
+    # The environment's token is always taken (a --local push over HTTPS needs it too); only
+    # asking `gh`, a subprocess, waits until a step that talks to GitHub needs a token.
+    token = github_token(environ, ask_gh=need_token)
     OUTPUT.add_secret(token)  # `gh auth token` may give one the environment did not hold
     for key in SECRET_ENV:
         OUTPUT.add_secret(environ.get(key))

@@ -230,10 +230,13 @@ class GitRepo:
         try:
             self._write("push", "--atomic", "--porcelain", remote, *refspecs, remote_url=url)
         except ReleaseError as exc:
-            raise StepFailed(
-                f"push to {remote!r} failed: {exc.message}",
-                "fix the cause and run the same command again",
-            ) from None
+            hint = (
+                "set GITHUB_TOKEN (or GH_TOKEN) to a token allowed to push here, then run the "
+                "same command again"
+                if credentials_refused(exc.message)
+                else "fix the cause and run the same command again"
+            )
+            raise StepFailed(f"push to {remote!r} failed: {exc.message}", hint) from None
 
 
 def _hostname() -> str:
@@ -242,8 +245,27 @@ def _hostname() -> str:
     return socket.gethostname()
 
 
+# What git says when the remote turns the credentials away (GitHub answers 401 or 403).
+_REFUSED = (
+    "authentication failed",
+    "could not read username",  # git wanted to ask for a password: none was accepted
+    "terminal prompts disabled",
+    "returned error: 401",
+    "returned error: 403",
+    "permission denied",
+    "invalid username or password",
+)
+
+
+def credentials_refused(message: str) -> bool:
+    """Whether git's message says the remote refused (or never got) the credentials."""
+    return any(words in message.lower() for words in _REFUSED)
+
+
 def _git_failure(command: str, stderr: str) -> ReleaseError:
-    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    # GitPython wraps git's stderr as "  stderr: '…'"; keep git's own last line.
+    text = stderr.strip().removeprefix("stderr:").strip().strip("'")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     return ReleaseError(
         f"git {command} failed: {lines[-1] if lines else 'no message'}", "see git's message above"
     )
@@ -296,6 +318,7 @@ class PreImage:
     head: str
     files: Mapping[str, str]  # relpath → text before the run
     tag: str | None
+    branch: str | None = None  # pushed to the remote's branch of the same name
 
 
 class ReleaseLock:
@@ -342,6 +365,7 @@ class ReleaseLock:
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "head": preimage.head,
             "tag": preimage.tag,
+            "branch": preimage.branch,
             "files": dict(preimage.files),
         }
         try:
@@ -374,8 +398,14 @@ class ReleaseLock:
         tag = data.get("tag")
         local_tag = self.repo.local_tags().get(tag) if isinstance(tag, str) else None
         if local_tag is not None:
-            remote_tags = self.repo.ls_remote(remote).tags  # unreachable → we cannot tell
-            if remote_tags.get(str(tag)) == local_tag:
+            state = self.repo.ls_remote(remote)  # unreachable → we cannot tell: stop here
+            if state.tags.get(str(tag)) == local_tag:
+                # The push landed; git died before updating what it knows of the remote.
+                branch = data.get("branch")
+                if isinstance(branch, str) and branch in state.heads:
+                    self.repo._write(
+                        "update-ref", f"refs/remotes/{remote}/{branch}", state.heads[branch]
+                    )
                 self.release()
                 return f"an interrupted release had pushed {tag}: finishing it"
         head, files = data.get("head"), data.get("files")

@@ -40,6 +40,7 @@ from release_tool.git_repo import (
     RemoteState,
     TagAction,
     WorkingState,
+    credentials_refused,
 )
 from release_tool.plan import Action, Outcome, ReleasePlan, StepPlan, Undoable
 from release_tool.versions import Version, bump, check_newer, parse_file_version, parse_version
@@ -234,7 +235,7 @@ def plan_release(
         working = repo.state()
         local_tags = repo.local_tags()
         current = current_version(found, request)
-        remote = _remote_state(pending)
+        remote, remote_error = _remote_state(pending)
     head = working.head
 
     # A HEAD that already carries the current version's tag is a release in progress (or done):
@@ -252,7 +253,7 @@ def plan_release(
 
     problems: list[ReleaseError] = []
     if remote is None:
-        problems.append(_unreachable(repo, config))
+        problems.append(_unreachable(config, remote_error))
         remote = RemoteState(heads={}, tags={})
     problems += _git_problems(project, working, local_tags, remote, new, resumed)
 
@@ -365,18 +366,24 @@ def _filter(steps: list[StepPlan], request: ReleaseRequest) -> list[StepPlan]:
     return out
 
 
-def _remote_state(pending: PendingRemote) -> RemoteState | None:
-    """The remote's refs, or None when it is unreachable (a preflight problem, reported with
+def _remote_state(pending: PendingRemote) -> tuple[RemoteState | None, ReleaseError | None]:
+    """The remote's refs, or why they could not be read (a preflight problem, reported with
     the others rather than alone)."""
     try:
-        return pending.result()
-    except ReleaseError:
-        return None
+        return pending.result(), None
+    except ReleaseError as exc:
+        return None, exc
 
 
-def _unreachable(repo: GitRepo, config: Config) -> ReleaseError:
+def _unreachable(config: Config, error: ReleaseError | None) -> ReleaseError:
+    said = error.message.removeprefix(f"remote {config.remote!r} is unreachable: ") if error else ""
+    if credentials_refused(said):
+        return UsageError(
+            f"remote {config.remote!r} refused the credentials: {said}",
+            "check GITHUB_TOKEN (or GH_TOKEN): it must be valid and allowed to push here",
+        )
     return UsageError(
-        f"remote {config.remote!r} is unreachable",
+        f"remote {config.remote!r} is unreachable" + (f": {said}" if said else ""),
         "check the network, the remote URL and the token",
     )
 
@@ -576,9 +583,10 @@ def run_release(project: Project, plan: ReleasePlan, observer: Observer | None =
     files = {a.relpath: a.old for a in plan.actions if isinstance(a, WriteFileAction)}
     tags = [a.name for a in plan.actions if isinstance(a, TagAction)]
     lock = ReleaseLock(project.repo)
-    lock.acquire(PreImage(project.repo.head_sha(), files, tags[0] if tags else None))
+    working = project.repo.state()
+    lock.acquire(PreImage(working.head, files, tags[0] if tags else None, working.branch))
     try:
-        if plan.head is not None and project.repo.head_sha() != plan.head:
+        if plan.head is not None and working.head != plan.head:
             raise UsageError(
                 "the repository changed after the plan was made",
                 "run the same command again to plan on what is there now",
@@ -641,8 +649,10 @@ def _failure(action: Action, exc: BaseException, pushed: bool, rolled_back: str)
         if pushed
         else "fix the cause and run the same command again"
     )
+    if "same command again" in hint:  # the step's own hint already says it
+        again = ""
     return StepFailed(
-        f"{action.step} failed: {reason}{rolled_back}", f"{hint}; {again}" if hint else again
+        f"{action.step} failed: {reason}{rolled_back}", "; ".join(h for h in (hint, again) if h)
     )
 
 

@@ -449,12 +449,6 @@ KNOWN_BUGS = {
         "product bug: a re-run that finds the PR open and current renders the email without "
         "the PR link (the draft is rewritten, or the email sent, without it)"
     ),
-    # git_repo.ReleaseLock.recover / pipeline._plan_local: the tag and branch are on the remote,
-    # so the push is skipped, and nothing brings refs/remotes/origin/* up to date.
-    "stale-tracking-ref": (
-        "product bug: killed after the remote took the push, the re-run skips the push and "
-        "leaves refs/remotes/origin/master behind ('ahead of origin')"
-    ),
 }
 _EMAIL_PARTS = (
     "/work.files/dist/release/5.3.0/notification.eml/parts/",
@@ -468,8 +462,6 @@ def known_bug(diffs: list[str]) -> str | None:
         return None
     if all(d.startswith(_EMAIL_PARTS) and "/pull/1" in d.split(" != ")[0] for d in diffs):
         return KNOWN_BUGS["email-loses-pr-link"]
-    if all(d.startswith("/work.refs[") and "refs/remotes/origin/" in d for d in diffs):
-        return KNOWN_BUGS["stale-tracking-ref"]
     return None
 
 

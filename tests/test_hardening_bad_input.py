@@ -309,11 +309,6 @@ CASES: dict[str, Case] = {
     "wrong token": Case(
         ("401", "token", "authentication", "credentials"),
         env={"GITHUB_TOKEN": "sandbox-token-wrong"},
-        xfail=(
-            "product bug: a token the remote rejects (HTTP 401) is reported as "
-            "\"remote 'origin' is unreachable\" (pipeline._remote_state/_unreachable drop "
-            "git's reason), which does not name the problem"
-        ),
     ),
     "token without write access (push refused)": Case(
         ("push failed", "403"), env={"GITHUB_TOKEN": OUTSIDER_TOKEN}, code=1
@@ -480,14 +475,6 @@ def test_bad_input_is_refused_and_changes_nothing(
     assert not Path("/tmp/release-tool-template-ran-code").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "product bug (cosmetic): pipeline._failure appends 'fix the cause and run the same "
-        "command again' to a hint that already says it (GitRepo.push, email._send), so the "
-        "hint line repeats itself"
-    ),
-)
 def test_a_hint_says_each_thing_once(template: Template, smtp: SmtpServer, tmp_path: Path) -> None:
     world = new_world(template, tmp_path / "world", smtp)
     try:

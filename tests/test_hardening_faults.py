@@ -261,7 +261,6 @@ def test_an_email_sent_by_the_rerun_links_the_pr(
         world.stop()
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS["stale-tracking-ref"])
 def test_killed_after_the_remote_took_the_push_the_rerun_updates_origin_master(
     template: Template, tmp_path: Path
 ) -> None:
@@ -273,12 +272,14 @@ def test_killed_after_the_remote_took_the_push_the_rerun_updates_origin_master(
         proc = subprocess.Popen(
             cli_command(world, *args),
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
             env={**os.environ, **world.env()},
             start_new_session=True,
         )
         pid_file.write_text(str(proc.pid))
-        assert proc.wait(timeout=120) == -9
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == -9, err
         (world.bare / "hooks" / "post-receive").unlink()
         again = cli_subprocess(world, *args)
         assert again.code == 0, again.stderr
