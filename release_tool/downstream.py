@@ -2,27 +2,40 @@
 
 For each `[[tool.release_tool.downstream]]` entry, with no clone and reads only while planning:
 
-1. GET the repository (its default branch, and whether the token may push: if not, the change
-   goes through the token user's fork);
-2. list the base branch's tree once, recursively (GitHub takes the branch name for the tree, so
-   the branch's commit is not read until the apply needs it);
-3. match the `files` globs (fnmatch on posix paths) and the `constraints` files that exist, and
-   read only those blobs (each distinct blob once);
-4. edit the pin lines with `files.requirements.update_pins` (pure, all or nothing: a hashed
+1. GET the repository (whether the token may push: if not, the change goes through the token
+   user's fork; its default branch, when `base` is not configured);
+2. GET `branches/{base}`: the base commit and its root tree, the plan's anchor;
+3. for each literal directory of the `files` globs (`requirements/edx` for
+   `requirements/edx/*.txt`), one `GET contents/{dir}?ref=COMMIT` listing, matched with fnmatch
+   on posix paths from the root; read each distinct matched blob once. The cost does not grow
+   with the repository: only the directories the globs name are listed. (A glob with wildcards
+   in its directories, `requirements/**/base.txt`, lists everything below its literal part
+   recursively: the one case that grows with the repository's size);
+4. a `constraints` file in a directory already listed is there or not for free; any other is
+   read with `GET contents/{path}?ref=COMMIT` (its content inline; a 404 when it is absent);
+5. edit the pin lines with `files.requirements.update_pins` (pure, all or nothing: a hashed
    file, a pin newer than the release or an unparseable pin is an error now, before anything
    is written);
-5. look for the tool's open pull request (`pulls?head=OWNER:BRANCH`).
+6. look for the tool's open pull request (`pulls?head=OWNER:BRANCH`). When there is one, decide
+   whether it is current from its commit (GET git/commits) and the sha the tree must have,
+   computed locally (git's own object hashing) from the non-recursive trees of the root and
+   of the directories on the changed paths: a few requests, whatever the repository's size.
 
 The result is one `DownstreamPRAction` per entry (or a note saying why there is nothing to do),
-whose `apply` re-reads the base branch, then writes one commit through the Git Data API (a tree
-with `base_tree` and inline contents, a commit on the base head), points the tool's branch at
-it, and opens the pull request or updates it in place. Every point of that sequence is safe to
-die at: the re-run's plan sees what exists and does the rest.
+whose `apply` writes one commit through the Git Data API (a tree with `base_tree` and inline
+contents, a commit whose parent is the planned base commit), points the tool's branch at it,
+and opens the pull request or updates it in place. The base is not read again: what a dry run
+printed is what happens, even if the base moved meanwhile (GitHub merges the PR 3-way; the
+summary says when the base moved). Every point of that sequence is safe to die at: the
+re-run's plan sees what exists and does the rest.
 
-Convergence without extra reads: the tree the commit will have is computed locally (git's own
-object hashing, from the listing we already have), so an open PR whose head commit has that tree
-is known to be current with a single GET of that commit, and a failed tree POST is checked with a
-GET of the sha it would have made.
+A new PR editing four files costs 14 requests in all: the repository, the branch, one
+directory listing, four blobs, the PR lookup; the tree, the commit, the branch, the PR, its
+labels, its reviewers.
+
+Known limit: the contents API gives no file mode, so a new PR writes a file it edits as 100644;
+an executable requirements file would lose its x bit in that first commit (the PR's diff shows
+it), and the next run, which reads the modes from the trees, puts it back.
 
 `strategy = "dispatch"` entries run the downstream's own upgrade workflow instead
 (`DispatchWorkflowAction`), with inputs rendered from the entry's templates.
@@ -30,6 +43,7 @@ GET of the sha it would have made.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import posixpath
 from collections.abc import Iterable, Mapping, Sequence
@@ -40,10 +54,10 @@ from typing import Any
 
 from release_tool import rendering
 from release_tool.config import Config, DownstreamConfig
-from release_tool.errors import FileEditError, ReleaseError, StepFailed, UsageError
+from release_tool.errors import FileEditError, ReleaseError, UsageError
 from release_tool.files.requirements import PinChange, PinEdit, pins_of, update_pins
 from release_tool.files.write import unified_diff
-from release_tool.github_api import GitHub, PullInfo, RepoInfo, TreeEntry, TreeListing
+from release_tool.github_api import GitHub, PullInfo, RepoInfo, TreeEntry
 from release_tool.plan import Action, Outcome, StepPlan
 from release_tool.versions import Version
 
@@ -82,8 +96,10 @@ def _git_object_sha(kind: str, data: bytes) -> str:
 def tree_sha_after(entries: Iterable[TreeEntry], changes: Mapping[str, bytes]) -> str:
     """The sha of the root tree listed by `entries` once the files in `changes` are replaced.
 
-    `entries` is a complete recursive listing. Only the trees on the changed paths are rebuilt;
-    every other tree keeps the sha GitHub listed.
+    `entries` (paths from the root) must list every directory on a changed path completely,
+    the root included: a recursive listing does, and so do the non-recursive listings of just
+    those directories. Only the trees on the changed paths are rebuilt; every other tree keeps
+    the sha GitHub listed.
     """
     children: dict[str, dict[str, tuple[str, str]]] = {"": {}}
     for entry in entries:
@@ -124,6 +140,154 @@ def _tree_object_sha(items: Mapping[str, tuple[str, str]]) -> str:
     return _git_object_sha("tree", body)
 
 
+# --- reading the downstream's files, a directory at a time -----------------------------------
+
+_MAGIC = frozenset("*?[")
+CONTENTS_CAP = 1000  # GitHub's contents API lists at most this many entries of a directory
+
+
+def _join(directory: str, name: str) -> str:
+    return f"{directory}/{name}" if directory else name
+
+
+def _is_file(entry: TreeEntry) -> bool:
+    return entry.type == "blob" and entry.mode in _FILE_MODES
+
+
+class BaseFiles:
+    """The files of one base commit, read a directory at a time: never the whole tree.
+
+    * `directory(d)`: the entries of `d`, one `GET contents/{d}?ref=COMMIT` (cached). A
+      listing of 1,000 entries may be cut short by GitHub, so `d`'s git tree is read instead.
+    * `tree_entries(d)`: the entries of `d` from its git tree (non-recursive), with their real
+      modes (the contents API has none); reaching `d` reads each tree on the way from the
+      root tree down, each once.
+    * `subtree(d)`: everything below `d`, from one recursive listing of `d`'s tree. Only a glob
+      with wildcards in its directories needs it, and that is the one read that grows with
+      the size of the repository (GitHub truncates it at 100,000 entries or 7 MB).
+    """
+
+    def __init__(self, gh: GitHub, repo: str, commit: str, tree: str, label: str) -> None:
+        self.gh, self.repo, self.commit, self.tree, self.label = gh, repo, commit, tree, label
+        self._listed: dict[str, tuple[TreeEntry, ...]] = {}  # complete, non-recursive
+        self._trees: dict[str, tuple[TreeEntry, ...] | None] = {}
+        self._below: dict[str, tuple[TreeEntry, ...]] = {}  # complete, recursive
+
+    def directory(self, directory: str) -> tuple[TreeEntry, ...]:
+        if directory not in self._listed:
+            found = self.gh.directory(self.repo, directory, self.commit) or ()
+            if len(found) >= CONTENTS_CAP:
+                found = self.tree_entries(directory) or ()
+            self._listed[directory] = found
+        return self._listed[directory]
+
+    def tree_entries(self, directory: str) -> tuple[TreeEntry, ...] | None:
+        """`directory`'s entries (paths from the root), or None if it is not a directory."""
+        if directory not in self._trees:
+            sha = self._tree_sha(directory)
+            listing = None if sha is None else self.gh.tree(self.repo, sha, recursive=False)
+            self._trees[directory] = (
+                None
+                if listing is None
+                else tuple(
+                    TreeEntry(_join(directory, e.path), e.mode, e.type, e.sha)
+                    for e in listing.entries
+                )
+            )
+        return self._trees[directory]
+
+    def _tree_sha(self, directory: str) -> str | None:
+        if not directory:
+            return self.tree
+        parent = posixpath.dirname(directory)
+        for entry in self.tree_entries(parent) or ():
+            if entry.path == directory and entry.type == "tree":
+                return entry.sha
+        return None
+
+    def subtree(self, directory: str) -> tuple[TreeEntry, ...]:
+        if directory not in self._below:
+            sha = self._tree_sha(directory)
+            listing = None if sha is None else self.gh.tree(self.repo, sha)
+            if listing is not None and listing.truncated:
+                raise UsageError(
+                    f"{self.label}: {directory or 'the repository'} has too many files to list "
+                    "in one request",
+                    "GitHub truncated the recursive listing that a glob with wildcards in its "
+                    "directories needs: name the directory, e.g. 'requirements/edx/*.txt', or "
+                    "use strategy = 'dispatch'",
+                )
+            self._below[directory] = (
+                ()
+                if listing is None
+                else tuple(
+                    TreeEntry(_join(directory, e.path), e.mode, e.type, e.sha)
+                    for e in listing.entries
+                )
+            )
+        return self._below[directory]
+
+    def match(self, glob: str) -> list[TreeEntry]:
+        """The regular files `glob` matches (fnmatch on the path from the root), by path.
+
+        A glob whose directories are literal (`requirements/edx/*.txt`) lists that one
+        directory, so its wildcards match names in it; otherwise everything below the glob's
+        literal directories is listed, and a `*` may span directories, as fnmatch does.
+        """
+        parts = glob.split("/")
+        wild = next(
+            (i for i, part in enumerate(parts) if _MAGIC.intersection(part)), len(parts) - 1
+        )
+        if wild >= len(parts) - 1:
+            entries = self.directory("/".join(parts[:-1]))
+        else:
+            entries = self.subtree("/".join(parts[:wild]))
+        return sorted(
+            (e for e in entries if _is_file(e) and fnmatchcase(e.path, glob)),
+            key=lambda e: e.path,
+        )
+
+    def seen(self, path: str) -> tuple[bool, TreeEntry | None]:
+        """(whether a listing already read says what is at `path`, what it is)."""
+        parent = posixpath.dirname(path)
+        known: list[tuple[TreeEntry, ...] | None] = [
+            self._listed.get(parent),
+            self._trees.get(parent),
+            *(
+                entries
+                for d, entries in self._below.items()
+                if not d or parent == d or parent.startswith(d + "/")
+            ),
+        ]
+        for entries in known:
+            if entries is not None:
+                return True, next((e for e in entries if e.path == path), None)
+        return False, None
+
+
+def expected_tree(
+    files: BaseFiles, changes: Sequence[FileChange]
+) -> tuple[str, tuple[FileChange, ...]]:
+    """The sha of the base's tree with `changes` applied, and `changes` with the modes the
+    base's tree gives their files.
+
+    Reads the git trees of the root and of every directory on a changed path (non-recursive,
+    a few requests whatever the repository's size): exactly what the new root's sha depends
+    on, and the only place the files' modes are given.
+    """
+    directories = {""}
+    for change in changes:
+        directory = posixpath.dirname(change.path)
+        while directory:
+            directories.add(directory)
+            directory = posixpath.dirname(directory)
+    entries = [e for d in sorted(directories) for e in files.tree_entries(d) or ()]
+    modes = {e.path: e.mode for e in entries}
+    moded = tuple(dataclasses.replace(c, mode=modes.get(c.path, c.mode)) for c in changes)
+    sha = tree_sha_after(entries, {c.path: c.edit.new_text.encode() for c in moded})
+    return sha, moded
+
+
 # --- reading the downstream's pins --------------------------------------------------------------
 
 
@@ -139,10 +303,13 @@ class FileChange:
 
 @dataclass(frozen=True)
 class Pins:
-    """What the base branch says: its tree, and the edit of every file read."""
+    """What the base branch says: its commit and root tree (the plan's anchor), and the edit
+    of every file read."""
 
-    listing: TreeListing
+    commit: str
+    tree: str
     edits: tuple[tuple[TreeEntry, PinEdit, bool], ...]  # (entry, edit, is a constraints file)
+    files: BaseFiles = field(repr=False, compare=False)
 
     @property
     def changes(self) -> tuple[FileChange, ...]:
@@ -164,49 +331,47 @@ def _where(index: int) -> str:
 def read_pins(
     gh: GitHub, entry: DownstreamConfig, index: int, base: str, package: str, version: Version
 ) -> Pins:
-    """List `base` once, read the matched files, and edit their pins (nothing written)."""
+    """Read `base`'s commit, the files the config names, and edit their pins (nothing written).
+
+    Requests: the branch; one contents listing per literal directory of the globs; each
+    distinct matched blob once; a constraints file outside those directories is read with
+    `GET contents/{path}` (a 404 when it does not exist).
+    """
     repo = entry.repository
-    listing = gh.tree(repo, base)
-    if listing is None:
+    head = gh.branch_head(repo, base)
+    if head is None:
         raise UsageError(
             f"{repo} has no branch {base!r}", f"set `base` in {_where(index)} to an existing branch"
         )
-    if listing.truncated:
-        raise UsageError(
-            f"{repo}@{base} has too many files to list in one request",
-            "GitHub truncated the tree listing; use strategy = 'dispatch' for it",
-        )
-    files = {e.path: e for e in listing.entries if e.type == "blob" and e.mode in _FILE_MODES}
-    chosen: dict[str, bool] = {}  # path → is a constraints file
+    files = BaseFiles(gh, repo, head.commit, head.tree, f"{repo}@{base}")
+    chosen: dict[str, TreeEntry] = {}
     for glob in entry.files:
-        hits = sorted(path for path in files if fnmatchcase(path, glob))
+        hits = files.match(glob)
         if not hits:
             raise UsageError(
                 f"{_where(index)}.files: {glob!r} matches no file in {repo}@{base}",
                 "globs match paths from the repository root, e.g. 'requirements/edx/*.txt'",
             )
-        for path in hits:
-            chosen.setdefault(path, False)
-    # A constraints file that is not in the tree costs nothing: it simply is not read.
-    for path in entry.constraints:
-        if path in files:
-            chosen[path] = True
+        for hit in hits:
+            chosen.setdefault(hit.path, hit)
 
     texts: dict[str, str] = {}  # blob sha → text: identical files are read once
-    edits = []
-    for path, constraints in chosen.items():
-        blob = files[path]
-        if blob.sha not in texts:
+
+    def text_of(path: str, sha: str, data: bytes | None = None) -> str:
+        if sha not in texts:
             try:
-                texts[blob.sha] = gh.blob(repo, blob.sha).decode("utf-8")
+                texts[sha] = (gh.blob(repo, sha) if data is None else data).decode("utf-8")
             except UnicodeDecodeError:
                 raise UsageError(
                     f"{repo}: {path} is not UTF-8 text", f"leave it out of {_where(index)}.files"
                 ) from None
+        return texts[sha]
+
+    def edit_of(path: str, text: str, constraints: bool) -> PinEdit:
         try:
-            edit = update_pins(
+            return update_pins(
                 path,
-                texts[blob.sha],
+                text,
                 package,
                 version.pep440,
                 raise_lower_bound=entry.raise_lower_bound,
@@ -214,7 +379,28 @@ def read_pins(
             )
         except FileEditError as exc:
             raise FileEditError(f"{repo}@{base}: {exc.message}", exc.hint) from None
-        edits.append((blob, edit, constraints))
+
+    edits = []
+    for path, blob in chosen.items():
+        constraints = path in entry.constraints
+        edits.append((blob, edit_of(path, text_of(path, blob.sha), constraints), constraints))
+    for path in entry.constraints:
+        if path in chosen:
+            continue
+        known, found = files.seen(path)
+        if known:
+            # In a directory listed already: it is there or not, for free.
+            if found is None or not _is_file(found):
+                continue
+            text = text_of(path, found.sha)
+        else:
+            inline = gh.file_at(repo, path, head.commit)
+            if inline is None:
+                continue  # not there: that one request was the whole cost
+            sha, data = inline
+            found = TreeEntry(path, "100644", "blob", sha)
+            text = text_of(path, sha, data)
+        edits.append((found, edit_of(path, text, True), True))
 
     pinning = [
         edit
@@ -233,7 +419,7 @@ def read_pins(
                 else ", or set raise_lower_bound = true to raise `>=` bounds"
             ),
         )
-    return Pins(listing, tuple(edits))
+    return Pins(head.commit, head.tree, tuple(edits), files)
 
 
 def _presence(edit: PinEdit) -> str:
@@ -326,10 +512,11 @@ class DownstreamPRAction:
     fork_exists: bool
     head_owner: str
     base: str
-    base_tree: str
+    base_commit: str  # the base branch's commit the plan read: the new commit's parent
+    base_tree: str  # that commit's tree
     branch: str
     files: tuple[FileChange, ...]
-    expected_tree: str
+    expected_tree: str | None  # the sha the new tree will have, when the plan computed it
     commit_message: str
     title: str
     body: str
@@ -359,7 +546,7 @@ class DownstreamPRAction:
 
     def details(self) -> str:
         lines = [
-            f"repository: {self.repository} (base {self.base})",
+            f"repository: {self.repository} (base {self.base} at {self.base_commit[:12]})",
             f"branch: {self.branch}"
             + (f" on the fork {self.push_to}" if self.fork else "")
             + ("" if self.writes_commit else " (already current)"),
@@ -384,23 +571,18 @@ class DownstreamPRAction:
         return "\n".join(lines) + "\n" + diffs
 
     def apply(self) -> Outcome:
+        """Write the commit on the planned base commit, point the branch, open or update the PR.
+
+        The base is not read again: the commit's parent is the commit the plan read, so the PR
+        is exactly what the plan showed, even if the base branch moved since. Its diff is
+        relative to that commit and GitHub merges it 3-way: a concurrent change of the same
+        lines shows as a conflict, never as a silent revert. GitHub's answer to the PR's POST
+        (or PATCH) names the base branch's head: if that is not the planned commit, the
+        summary says so.
+        """
         gh = self.gh
         pull = self.pull
         if self.writes_commit:
-            # Right before the first write: a base that moved since planning would make this
-            # commit undo someone else's change (our tree is the planned base plus our edits).
-            head = gh.branch_head(self.repository, self.base)
-            if head is None:
-                raise StepFailed(
-                    f"the base branch {self.base} of {self.repository} is gone",
-                    "fix `base` in the downstream config, then run again",
-                )
-            if head.tree != self.base_tree:
-                raise StepFailed(
-                    f"base branch moved during the run: {self.repository}@{self.base} changed "
-                    "after the plan was made, so nothing was written",
-                    "run the same command again: it plans against the new base",
-                )
             push_to = self.push_to
             if self.fork:
                 if not self.fork_exists:
@@ -413,7 +595,7 @@ class DownstreamPRAction:
                 push_to, base_tree=self.base_tree, files=files, expected=self.expected_tree
             )
             commit = gh.create_commit(
-                push_to, message=self.commit_message, tree=tree, parent=head.commit
+                push_to, message=self.commit_message, tree=tree, parent=self.base_commit
             )
             gh.point_branch(push_to, self.branch, commit, exists=True if pull else None)
         labels, reviewers = self.labels, self.reviewers
@@ -442,10 +624,13 @@ class DownstreamPRAction:
             gh.add_labels(self.repository, pull.number, labels)
         if reviewers:
             gh.request_reviewers(self.repository, pull.number, reviewers)
-        return Outcome(
-            f"{verb} PR #{pull.number} on {self.repository}: {pull.html_url}",
-            self.links.add(pull.html_url),
-        )
+        summary = f"{verb} PR #{pull.number} on {self.repository}: {pull.html_url}"
+        if self.writes_commit and pull.base_sha and pull.base_sha != self.base_commit:
+            summary += (
+                f" (the base moved during the run: the PR is based on {self.base_commit[:12]}, "
+                "GitHub will merge it 3-way)"
+            )
+        return Outcome(summary, self.links.add(pull.html_url))
 
 
 @dataclass(frozen=True)
@@ -558,9 +743,6 @@ def _plan_edit(
         return f"{repo}@{base} already pins {upgrade.package} {upgrade.version}{where}"
 
     changes = pins.changes
-    expected = tree_sha_after(
-        pins.listing.entries, {c.path: c.edit.new_text.encode() for c in changes}
-    )
     context = template_context(upgrade, changes, downstream=repo, base=base, branch=branch)
     title = _render("github/pr_title.txt.j2", context, templates).strip()
     body = _render("github/pr_body.md.j2", context, templates).strip() + "\n"
@@ -576,9 +758,14 @@ def _plan_edit(
         )
         labels, reviewers = (), ()
     update_branch = False
+    expected: str | None = None
     pull_changes: list[tuple[str, str]] = []
     if pull is not None:
-        update_branch = gh.commit_tree(target.push_to, pull.head_sha) != expected
+        # Current means: a commit on the planned base whose tree is that base plus our edits.
+        # A few reads (the PR's commit, the trees on the changed paths), never the whole tree.
+        head = gh.commit(target.push_to, pull.head_sha)
+        expected, changes = expected_tree(pins.files, changes)
+        update_branch = head is None or head.parents != (pins.commit,) or head.tree != expected
         for key, want, have in (
             ("title", title, pull.title),
             ("body", body, pull.body),
@@ -601,7 +788,8 @@ def _plan_edit(
         fork_exists=target.fork_exists,
         head_owner=target.head_owner,
         base=base,
-        base_tree=pins.listing.sha,
+        base_commit=pins.commit,
+        base_tree=pins.tree,
         branch=branch,
         files=changes,
         expected_tree=expected,
@@ -703,14 +891,20 @@ def _entry_status(
     pull = gh.open_pull(entry.repository, target.head_owner, branch) if branch else None
     if pull is not None:
         return f"open #{pull.number} {pull.html_url}"
-    listing = gh.tree(entry.repository, target.base)
-    if listing is None:
+    head = gh.branch_head(entry.repository, target.base)
+    if head is None:
         return f"unknown (no branch {target.base})"
+    files = BaseFiles(
+        gh, entry.repository, head.commit, head.tree, f"{entry.repository}@{target.base}"
+    )
     pinned: set[str] = set()
-    for blob in listing.entries:
-        if blob.type == "blob" and any(fnmatchcase(blob.path, g) for g in entry.files):
-            text = gh.blob(entry.repository, blob.sha).decode("utf-8", "replace")
-            pinned.update(v for _, v in pins_of(blob.path, text, package))
+    read: set[str] = set()
+    for glob in entry.files:
+        for blob in files.match(glob):
+            if blob.path not in read:
+                read.add(blob.path)
+                text = gh.blob(entry.repository, blob.sha).decode("utf-8", "replace")
+                pinned.update(v for _, v in pins_of(blob.path, text, package))
     if pinned and all(_version_key(v) == _version_key(version.pep440) for v in pinned):
         return f"already pins {version}"
     return "none" + (f" (pins {', '.join(sorted(pinned, key=_version_key))})" if pinned else "")

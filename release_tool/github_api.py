@@ -144,6 +144,13 @@ class BranchHead:
 
 
 @dataclass(frozen=True)
+class CommitInfo:
+    sha: str
+    tree: str
+    parents: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class PullInfo:
     number: int
     html_url: str
@@ -155,6 +162,9 @@ class PullInfo:
     author: str
     labels: tuple[str, ...]
     reviewers: tuple[str, ...]  # requested, not yet reviewed
+    # The base branch's commit as GitHub saw it when it answered (a new or just updated PR:
+    # the branch's head then); "" when the response did not say.
+    base_sha: str = ""
 
 
 # --- the client ------------------------------------------------------------------------------
@@ -288,16 +298,18 @@ class GitHub:
                     return _release_info(item)
             return None
 
-    def tree(self, full_name: str, tree_ish: str) -> TreeListing | None:
-        """The recursive tree of a branch, commit or tree (one request); None if not found.
+    def tree(self, full_name: str, tree_ish: str, *, recursive: bool = True) -> TreeListing | None:
+        """The tree of a branch, commit or tree (one request); None if not found.
 
-        GitHub takes a branch name for `tree_sha`, which saves reading the ref first.
+        Recursive by default: every path below it (GitHub truncates such a listing at 100,000
+        entries or 7 MB: `truncated`). `recursive=False` lists one directory: its entries'
+        paths are their names. GitHub takes a branch name for `tree_sha`.
         """
         with self._doing(f"listing the files of {full_name}@{tree_ish}"):
             data = self._json_or_none(
                 "GET",
                 f"/repos/{full_name}/git/trees/{quote(tree_ish, safe='')}",
-                parameters={"recursive": 1},
+                parameters={"recursive": 1} if recursive else None,
             )
         if data is None:
             return None
@@ -305,6 +317,41 @@ class GitHub:
             TreeEntry(e["path"], e["mode"], e["type"], e["sha"]) for e in data.get("tree", [])
         )
         return TreeListing(data["sha"], entries, bool(data.get("truncated")))
+
+    def directory(self, full_name: str, path: str, ref: str) -> tuple[TreeEntry, ...] | None:
+        """One directory's entries at `ref` (GET contents/{path}); None if there is no such
+        directory (nothing there, or a file).
+
+        The contents API gives no file mode: a file is listed with mode 100644 (an executable
+        file too; a tree listing tells them apart), a symlink 120000, a directory 040000, a
+        submodule 160000 (GitHub lists a submodule as a "file" whose `git_url` names a tree).
+        Paths are from the repository root. GitHub lists at most 1,000 entries of a
+        directory: a caller that gets 1,000 must list the directory's tree instead.
+        """
+        where = f"{path or 'the root'} of {full_name}@{ref[:12]}"
+        with self._doing(f"listing {where}"):
+            data = self._json_or_none(
+                "GET", f"/repos/{full_name}/contents/{quote(path)}", parameters={"ref": ref}
+            )
+        if not isinstance(data, list):
+            return None
+        return tuple(_content_entry(item) for item in data)
+
+    def file_at(self, full_name: str, path: str, ref: str) -> tuple[str, bytes] | None:
+        """A regular file's blob sha and content at `ref` (GET contents/{path}: the content
+        comes inline); None if there is no file there (nothing, a directory, a submodule, or
+        a symlink GitHub resolved to another path). A file over 1 MB comes without content
+        (encoding "none"): its blob is read as well."""
+        with self._doing(f"reading {path} of {full_name}@{ref[:12]}"):
+            data = self._json_or_none(
+                "GET", f"/repos/{full_name}/contents/{quote(path)}", parameters={"ref": ref}
+            )
+        if not isinstance(data, dict) or data.get("type") != "file" or data.get("path") != path:
+            return None
+        sha = str(data["sha"])
+        if data.get("encoding") == "base64":
+            return sha, base64.b64decode(data.get("content") or "")
+        return sha, self.blob(full_name, sha)
 
     def blob(self, full_name: str, sha: str) -> bytes:
         with self._doing(f"reading blob {sha[:12]} of {full_name}"):
@@ -338,6 +385,15 @@ class GitHub:
         with self._doing(f"reading commit {sha[:12]} of {full_name}"):
             data = self._json_or_none("GET", f"/repos/{full_name}/git/commits/{sha}")
         return None if data is None else str(data["tree"]["sha"])
+
+    def commit(self, full_name: str, sha: str) -> CommitInfo | None:
+        """A commit's tree and parents; None if the commit is not in that repository."""
+        with self._doing(f"reading commit {sha[:12]} of {full_name}"):
+            data = self._json_or_none("GET", f"/repos/{full_name}/git/commits/{sha}")
+        if data is None:
+            return None
+        parents = tuple(str(p["sha"]) for p in data.get("parents") or ())
+        return CommitInfo(str(data["sha"]), str(data["tree"]["sha"]), parents)
 
     def tree_exists(self, full_name: str, sha: str) -> bool:
         with self._doing(f"reading tree {sha[:12]} of {full_name}"):
@@ -417,8 +473,9 @@ class GitHub:
     ) -> str:
         """A tree: `base_tree` with `files` (path → (mode, text)) replaced; its sha.
 
-        Trees are content-addressed, so the look before a repeat is a GET of the sha the tree
-        will have (computed locally by the caller).
+        Trees are content-addressed: repeating the POST makes the same tree, so it is simply
+        repeated after a failure, unless the caller knows the sha the tree will have
+        (`expected`, computed locally): then a GET of that sha looks first.
         """
         body = {
             "base_tree": base_tree,
@@ -756,4 +813,19 @@ def _pull_info(data: Mapping[str, Any]) -> PullInfo:
         author=str((data.get("user") or {}).get("login") or ""),
         labels=tuple(str(label["name"]) for label in data.get("labels") or ()),
         reviewers=tuple(str(user["login"]) for user in data.get("requested_reviewers") or ()),
+        base_sha=str(data["base"].get("sha") or ""),
     )
+
+
+_CONTENT_MODES = {"dir": ("tree", "040000"), "symlink": ("blob", "120000")}
+
+
+def _content_entry(item: Mapping[str, Any]) -> TreeEntry:
+    """A directory listing's item as a tree entry (see `GitHub.directory` for the modes)."""
+    kind = str(item.get("type"))
+    git_url = str(item.get("git_url") or "")
+    if kind == "submodule" or (kind == "file" and "/git/trees/" in git_url):
+        type_, mode = "commit", "160000"
+    else:
+        type_, mode = _CONTENT_MODES.get(kind, ("blob", "100644"))
+    return TreeEntry(str(item["path"]), mode, type_, str(item["sha"]))

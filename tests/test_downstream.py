@@ -46,7 +46,7 @@ from release_tool.downstream import (
     plan_downstream,
     tree_sha_after,
 )
-from release_tool.errors import FileEditError, ReleaseError, StepFailed, UsageError
+from release_tool.errors import FileEditError, ReleaseError, UsageError
 from release_tool.git_repo import run_git
 from release_tool.github_api import GitHub, TreeEntry
 from release_tool.plan import Outcome, StepPlan
@@ -231,6 +231,40 @@ def _run_downstream(sandbox: Sandbox, config: Config) -> tuple[StepPlan, list[An
     return planned, api_calls(sandbox, before)
 
 
+def _paths(calls: list[Any]) -> list[tuple[str, str]]:
+    """(method, path) of each call (the sandbox records no query string)."""
+    return [(m, p) for m, p, _ in calls]
+
+
+class RecordingGitHub(GitHub):
+    """The real client, which also notes each request's query parameters."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sent: list[tuple[str, str, dict[str, Any] | None]] = []
+
+    def _json(
+        self, verb: str, path: str, body: Any = None, parameters: dict[str, Any] | None = None
+    ) -> Any:
+        self.sent.append((verb, path, parameters))
+        return super()._json(verb, path, body, parameters)
+
+
+def _base(sandbox: Sandbox) -> str:
+    return head_of(sandbox, branch="master")
+
+
+def _writes_of_a_new_pr(d: str) -> list[tuple[str, str]]:
+    return [
+        ("POST", f"{d}/git/trees"),
+        ("POST", f"{d}/git/commits"),
+        ("POST", f"{d}/git/refs"),
+        ("POST", f"{d}/pulls"),
+        ("POST", f"{d}/issues/1/labels"),
+        ("POST", f"{d}/pulls/1/requested_reviewers"),
+    ]
+
+
 def test_a_new_pr_editing_4_files_takes_14_requests(
     sandbox: Sandbox, tmp_path: Path, github_client: Any
 ) -> None:
@@ -239,38 +273,65 @@ def test_a_new_pr_editing_4_files_takes_14_requests(
     doc = "requirements/edx/doc.txt"
     put_files(github_client, {doc: example.downstream_files()[doc].encode() + b"sphinx==8.1\n"})
     config = example_config(tmp_path, files=("requirements/edx/*.txt",), constraints=())
+    base = _base(sandbox)
     planned, calls = _run_downstream(sandbox, config)
     assert len(planned.actions[0].files) == 4
     d = f"/repos/{DOWNSTREAM}"
-    assert [(m, p.split("?")[0]) for m, p, _ in calls] == [
+    # Each matched file's blob, in path order.
+    blobs = [sandbox.store.entry_at(DOWNSTREAM, base, path).sha for path in PINNED_FILES]
+    assert len(set(blobs)) == 4
+    assert _paths(calls) == [
         ("GET", d),
-        ("GET", f"{d}/git/trees/master"),
-        *[("GET", p) for _, p, _ in calls[2:6]],
+        ("GET", f"{d}/branches/master"),
+        ("GET", f"{d}/contents/requirements/edx"),  # never the recursive tree
+        *[("GET", f"{d}/git/blobs/{sha}") for sha in blobs],
         ("GET", f"{d}/pulls"),
-        ("GET", f"{d}/branches/master"),  # the apply's re-read of the base
-        ("POST", f"{d}/git/trees"),
-        ("POST", f"{d}/git/commits"),
-        ("POST", f"{d}/git/refs"),
-        ("POST", f"{d}/pulls"),
-        ("POST", f"{d}/issues/1/labels"),
-        ("POST", f"{d}/pulls/1/requested_reviewers"),
+        *_writes_of_a_new_pr(d),
     ]
-    assert all(p.startswith(f"{d}/git/blobs/") for _, p, _ in calls[2:6])
     assert len(calls) == 14
     assert_final_state(sandbox)
 
 
-def test_the_example_config_reads_each_distinct_blob_once(sandbox: Sandbox, tmp_path: Path) -> None:
-    # The example reads its four compiled files and requirements/constraints.txt; testing.txt
-    # and doc.txt are byte-identical, so four distinct blobs are read: 14 requests in all.
+def test_the_example_config_takes_14_requests(sandbox: Sandbox, tmp_path: Path) -> None:
+    # The example reads its four compiled files (testing.txt and doc.txt are byte-identical:
+    # three distinct blobs) and requirements/constraints.txt, which exists but does not pin
+    # the package: read inline through the contents API, one request, no blob.
     _, calls = _run_downstream(sandbox, example_config(tmp_path))
+    d = f"/repos/{DOWNSTREAM}"
     blobs = [p for _, p, _ in calls if "/git/blobs/" in p]
-    assert len(blobs) == len(set(blobs)) == 4
-    assert len(calls) == 10 + len(blobs) == 14
+    assert len(blobs) == len(set(blobs)) == 3
+    assert _paths(calls) == [
+        ("GET", d),
+        ("GET", f"{d}/branches/master"),
+        ("GET", f"{d}/contents/requirements/edx"),
+        *[("GET", p) for p in blobs],
+        ("GET", f"{d}/contents/requirements/constraints.txt"),
+        ("GET", f"{d}/pulls"),
+        *_writes_of_a_new_pr(d),
+    ]
+    assert [s for _, _, s in calls[:8]] == [200] * 8
+    assert len(calls) == 14
     assert_final_state(sandbox)
 
 
-def test_a_constraints_file_that_does_not_exist_costs_nothing(
+def test_every_file_is_read_at_the_commit_the_branch_read_gave(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    # The branch is read once; everything after it names that commit, so the plan is one
+    # consistent snapshot even if the branch moves while it is being read.
+    gh = RecordingGitHub(sandbox.api_url, MAINTAINER_TOKEN, policy=FAST)
+    plan_downstream(gh, example_config(tmp_path), upgrade())
+    base = _base(sandbox)
+    d = f"/repos/{DOWNSTREAM}"
+    contents = [(path, params) for _, path, params in gh.sent if "/contents/" in path]
+    assert contents == [
+        (f"{d}/contents/requirements/edx", {"ref": base}),
+        (f"{d}/contents/requirements/constraints.txt", {"ref": base}),
+    ]
+    assert [path for _, path, _ in gh.sent if "/branches/" in path] == [f"{d}/branches/master"]
+
+
+def test_a_constraints_file_that_does_not_exist_costs_one_request(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     config = example_config(
@@ -279,8 +340,119 @@ def test_a_constraints_file_that_does_not_exist_costs_nothing(
         constraints=("requirements/no-such-constraints.txt",),
     )
     _, calls = _run_downstream(sandbox, config)
-    # The four .txt files are three distinct blobs (doc.txt == testing.txt).
-    assert len(calls) == 10 + 3
+    # The four .txt files are three distinct blobs (doc.txt == testing.txt); the constraints
+    # file's 404 is the one request its absence costs.
+    missing = [c for c in calls if "/contents/requirements/no-such-constraints.txt" in c[1]]
+    assert [s for _, _, s in missing] == [404]
+    assert len(calls) == 10 + 3 + 1
+    assert_final_state(sandbox)
+
+
+def test_a_constraints_file_in_a_listed_directory_costs_no_lookup(
+    sandbox: Sandbox, tmp_path: Path, github_client: Any
+) -> None:
+    # Its directory is listed for the globs: its presence (or absence) is known for free, and
+    # a present one costs its blob read only.
+    constraints = "requirements/edx/constraints.txt"
+    put_files(github_client, {constraints: b"edx-proctoring<6\nedx-proctoring==5.2.0\n"})
+    config = example_config(
+        tmp_path,
+        files=("requirements/edx/*.in",),
+        constraints=(constraints, "requirements/edx/absent.txt"),
+        raise_lower_bound=True,
+    )
+    _, calls = _run_downstream(sandbox, config)
+    contents = [p.split("?")[0] for _, p, _ in calls if "/contents/" in p]
+    assert contents == [f"/repos/{DOWNSTREAM}/contents/requirements/edx"]
+    head = head_of(sandbox)
+    assert changed_lines(sandbox, "refs/heads/master", head)[constraints] == [
+        "-edx-proctoring==5.2.0",
+        "+edx-proctoring==5.3.0",
+    ]
+
+
+def test_the_plan_reads_the_same_whatever_the_repository_size(
+    sandbox: Sandbox, tmp_path: Path, github_client: Any
+) -> None:
+    # Many files elsewhere change nothing: no request lists them (no recursive tree), and the
+    # request sequence is the same.
+    config = example_config(tmp_path)
+    before = len(sandbox.requests)
+    plan_downstream(client(sandbox), config, upgrade())
+    small = [p.split("?")[0] for _, p, _ in api_calls(sandbox, before)]
+    _commit_files(github_client, {f"lms/djangoapps/app{i}/views.py": "x = 1\n" for i in range(300)})
+    before = len(sandbox.requests)
+    plan_downstream(client(sandbox), config, upgrade())
+    big = [p.split("?")[0] for _, p, _ in api_calls(sandbox, before)]
+    assert big == small
+    assert not any("/git/trees" in p for p in big)
+
+
+def _commit_files(
+    github_client: Any, files: dict[str, str], modes: dict[str, str] | None = None
+) -> str:
+    """One commit on the downstream's master writing `files` (path → text), with `modes`
+    (path → git mode, e.g. 100755) for some; its sha."""
+    from github import InputGitTreeElement
+
+    repo = github_client().get_repo(DOWNSTREAM)
+    master = repo.get_git_ref("heads/master")
+    parent = repo.get_git_commit(master.object.sha)
+    elements = [
+        InputGitTreeElement(path, (modes or {}).get(path, "100644"), "blob", content=text)
+        for path, text in files.items()
+    ]
+    tree = repo.create_git_tree(elements, base_tree=parent.tree)
+    commit = repo.create_git_commit("add files", tree, [parent])
+    master.edit(commit.sha)
+    return str(commit.sha)
+
+
+def test_a_directory_over_githubs_listing_cap_is_read_from_its_tree(
+    sandbox: Sandbox, tmp_path: Path, github_client: Any
+) -> None:
+    # GitHub's contents API lists 1,000 entries of a directory at most: a full listing may be
+    # cut short, so the directory's git tree (no cap) is read instead.
+    many = {f"requirements/edx/extra-{i:04}.txt": "six==1.16\n" for i in range(1000)}
+    many["requirements/edx/zz-last.txt"] = "edx-proctoring==5.2.0\n"  # past the 1,000th
+    _commit_files(github_client, many)
+    before = len(sandbox.requests)
+    (action,) = plan_downstream(client(sandbox), example_config(tmp_path), upgrade()).actions
+    assert "requirements/edx/zz-last.txt" in [c.path for c in action.files]
+    calls = [p.split("?")[0] for _, p, _ in api_calls(sandbox, before)]
+    base = _base(sandbox)
+    d = f"/repos/{DOWNSTREAM}"
+    trees = [
+        sandbox.store.resolve_tree(DOWNSTREAM, base),
+        sandbox.store.entry_at(DOWNSTREAM, base, "requirements").sha,
+        sandbox.store.entry_at(DOWNSTREAM, base, "requirements/edx").sha,
+    ]
+    assert calls[2:6] == [
+        f"{d}/contents/requirements/edx",  # 1,000 entries: maybe not all of them
+        # requirements/edx's tree, reached from the root tree, non-recursively
+        *[f"{d}/git/trees/{sha}" for sha in trees],
+    ]
+    assert sum("/git/trees/" in p for p in calls) == 3
+
+
+def test_a_glob_with_wildcard_directories_lists_below_its_literal_part(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    # `requirements/*/base.txt`: the one case that needs a recursive listing, of
+    # `requirements` only (its sha from the root tree).
+    config = example_config(tmp_path, files=("requirements/*/base.txt",), constraints=())
+    gh = RecordingGitHub(sandbox.api_url, MAINTAINER_TOKEN, policy=FAST)
+    (action,) = plan_downstream(gh, config, upgrade()).actions
+    assert [c.path for c in action.files] == ["requirements/edx/base.txt"]
+    base = _base(sandbox)
+    root = sandbox.store.resolve_tree(DOWNSTREAM, base)
+    requirements = sandbox.store.entry_at(DOWNSTREAM, base, "requirements").sha
+    d = f"/repos/{DOWNSTREAM}"
+    assert [(p, q) for _, p, q in gh.sent if "/git/trees/" in p] == [
+        (f"{d}/git/trees/{root}", None),
+        (f"{d}/git/trees/{requirements}", {"recursive": 1}),
+    ]
+    assert not any("/contents/" in p for _, p, _ in gh.sent)
 
 
 # --- converging -----------------------------------------------------------------------------------
@@ -296,6 +468,21 @@ def test_rerun_after_success_writes_nothing(sandbox: Sandbox, tmp_path: Path) ->
         f"already done: {DOWNSTREAM}: PR #1 is up to date ({sandbox.url}/{DOWNSTREAM}/pull/1)"
     )
     assert writes(sandbox, before) == []
+    # Reads only: the plan's eight, then the PR's commit and the trees its tree depends on
+    # (the root, requirements, requirements/edx: non-recursive, whatever the repository size).
+    calls = [p.split("?")[0] for _, p, _ in api_calls(sandbox, before)]
+    d = f"/repos/{DOWNSTREAM}"
+    base = _base(sandbox)
+    assert calls[8:] == [
+        f"{d}/git/commits/{head_of(sandbox)}",
+        *[
+            f"{d}/git/trees/{sandbox.store.entry_at(DOWNSTREAM, base, t).sha}"
+            if t
+            else f"{d}/git/trees/{sandbox.store.resolve_tree(DOWNSTREAM, base)}"
+            for t in ("", "requirements", "requirements/edx")
+        ],
+    ]
+    assert len(calls) == 12
 
 
 def test_already_pinned_downstream_is_left_alone(
@@ -435,19 +622,104 @@ def test_died_after_the_pr_before_labels(sandbox: Sandbox, tmp_path: Path) -> No
     assert_final_state(sandbox)
 
 
+def _moved_summary(url: str, planned_base: str) -> str:
+    return (
+        f"opened PR #1 on {DOWNSTREAM}: {url} (the base moved during the run: the PR is based "
+        f"on {planned_base[:12]}, GitHub will merge it 3-way)"
+    )
+
+
+@pytest.mark.parametrize("fork", [False, True], ids=["same-repo", "fork"])
 def test_base_moved_between_plan_and_apply(
+    sandbox: Sandbox, tmp_path: Path, github_client: Any, fork: bool
+) -> None:
+    config = example_config(tmp_path, fork=fork)
+    planned = plan_downstream(client(sandbox), config, upgrade())
+    planned_base = _base(sandbox)
+    put_files(github_client, {"README.rst": b"moved on\n"})
+    moved = _base(sandbox)
+    before = len(sandbox.requests)
+    (outcome,) = apply_step(planned)
+
+    # No re-read of the base: the apply is writes only (and, for a new fork, its readiness).
+    assert all(m != "GET" or "/git/ref/" in p for m, p, _ in api_calls(sandbox, before))
+    pull = only_pull(sandbox)
+    assert outcome.summary == _moved_summary(f"{sandbox.url}/{DOWNSTREAM}/pull/1", planned_base)
+    # Nothing half-written: the whole PR, on exactly the base the plan showed.
+    push_to = f"{MAINTAINER}/edx-platform" if fork else DOWNSTREAM
+    head = head_of(sandbox, push_to)
+    assert (pull.head_repo, pull.labels, pull.reviewers) == (
+        push_to,
+        ["dependencies"],
+        ["edx-platform-reviewer"],
+    )
+    parents = git(sandbox, push_to, "rev-list", "--parents", "-n1", head).split()
+    assert parents[1:] == [planned_base]
+    diff = changed_lines(sandbox, planned_base, head, push_to)
+    assert sorted(diff) == PINNED_FILES
+    assert all(
+        lines == ["-edx-proctoring==5.2.0", "+edx-proctoring==5.3.0"] for lines in diff.values()
+    )
+    # Merged 3-way onto the moved base, the concurrent change stays: no silent revert.
+    merged = git(sandbox, push_to, "merge-tree", "--write-tree", moved, head).split()[0]
+    assert git(sandbox, push_to, "show", f"{merged}:README.rst") == "moved on\n"
+    assert "edx-proctoring==5.3.0" in git(
+        sandbox, push_to, "show", f"{merged}:requirements/edx/base.txt"
+    )
+
+    # The re-run plans against the new base, and moves the PR onto it.
+    (action,) = plan_downstream(client(sandbox), config, upgrade()).actions
+    assert action.describe().startswith("update PR #1 on openedx/edx-platform")
+    (outcome,) = apply_step(plan_downstream(client(sandbox), config, upgrade()))
+    assert "the base moved" not in outcome.summary
+    head = head_of(sandbox, push_to)
+    assert git(sandbox, push_to, "rev-parse", f"{head}^").strip() == moved
+
+
+def test_a_concurrent_change_of_the_pin_lines_is_a_conflict_not_a_revert(
     sandbox: Sandbox, tmp_path: Path, github_client: Any
 ) -> None:
+    planned = plan_downstream(client(sandbox), example_config(tmp_path), upgrade())
+    planned_base = _base(sandbox)
+    path = "requirements/edx/base.txt"
+    text = example.downstream_files()[path].replace(
+        "edx-proctoring==5.2.0", "edx-proctoring==5.2.5"
+    )
+    put_files(github_client, {path: text.encode()})
+    moved = _base(sandbox)
+    (outcome,) = apply_step(planned)
+    assert outcome.summary == _moved_summary(f"{sandbox.url}/{DOWNSTREAM}/pull/1", planned_base)
+    head = head_of(sandbox)
+    assert git(sandbox, DOWNSTREAM, "rev-parse", f"{head}^").strip() == planned_base
+    # GitHub's 3-way merge of the PR into the moved base: a conflict on that line, which a
+    # human resolves; the PR never silently puts 5.2.0's neighbour lines back.
+    merge = sandbox.store.git(
+        DOWNSTREAM, "merge-tree", "--write-tree", "--name-only", moved, head, check=False
+    ).decode()
+    assert "CONFLICT (content): Merge conflict in requirements/edx/base.txt" in merge
+
+
+def test_an_executable_file_loses_its_mode_in_a_new_pr_and_the_rerun_restores_it(
+    sandbox: Sandbox, tmp_path: Path, github_client: Any
+) -> None:
+    # The documented limit: the contents API gives no modes, so a new PR writes 100644; the
+    # next run reads the modes from the trees, and puts the executable bit back.
+    path = "requirements/edx/base.txt"
+    _commit_files(github_client, {path: example.downstream_files()[path]}, {path: "100755"})
     config = example_config(tmp_path)
-    planned = plan_downstream(client(sandbox), config, upgrade())
-    put_files(github_client, {"README.rst": b"moved on\n"})
-    before = len(sandbox.requests)
-    with pytest.raises(StepFailed, match="base branch moved during the run") as caught:
-        apply_step(planned)
-    assert "run the same command again" in caught.value.hint
-    assert writes(sandbox, before) == []  # checked before any write
+
+    def mode() -> str:
+        return git(sandbox, DOWNSTREAM, "ls-tree", head_of(sandbox), path).split()[0]
+
     apply_step(plan_downstream(client(sandbox), config, upgrade()))
-    assert_final_state(sandbox)
+    assert mode() == "100644"
+    (action,) = plan_downstream(client(sandbox), config, upgrade()).actions
+    assert action.describe() == "update PR #1 on openedx/edx-platform: branch (4 files)"
+    apply_step(plan_downstream(client(sandbox), config, upgrade()))
+    assert mode() == "100755"
+    assert plan_downstream(client(sandbox), config, upgrade()).actions == ()
+    diff = changed_lines(sandbox, "refs/heads/master", head_of(sandbox))
+    assert diff[path] == ["-edx-proctoring==5.2.0", "+edx-proctoring==5.3.0"]
 
 
 # --- errors at plan time, nothing written --------------------------------------------------------

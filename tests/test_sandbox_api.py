@@ -184,6 +184,25 @@ def test_contents_read_and_write(sandbox: Sandbox, github_client: Client) -> Non
     assert stale.value.status == 409
 
 
+def test_a_directory_listing_stops_at_1000_entries(sandbox: Sandbox, github_client: Client) -> None:
+    # GitHub: "This API has an upper limit of 1,000 files for a directory. If you need to
+    # retrieve more files, use the Git Trees API."
+
+    repo = github_client().get_repo(LIBRARY)
+    head = repo.get_branch(example.LIBRARY_BRANCH).commit
+    elements = [
+        InputGitTreeElement(f"many/f{i:04}.txt", "100644", "blob", content=f"{i}\n")
+        for i in range(1001)
+    ]
+    tree = repo.create_git_tree(elements, base_tree=head.commit.tree)
+    commit = repo.create_git_commit("many files", tree, [head.commit])
+    listing = repo.get_contents("many", ref=commit.sha)
+    assert isinstance(listing, list)
+    assert len(listing) == 1000
+    (subtree,) = [e for e in repo.get_git_tree(tree.sha).tree if e.path == "many"]
+    assert len(repo.get_git_tree(subtree.sha).tree) == 1001
+
+
 # -- releases -------------------------------------------------------------------------------------
 
 

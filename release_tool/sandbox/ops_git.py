@@ -27,6 +27,8 @@ from release_tool.sandbox.rest import (
     valid_ref,
 )
 
+CONTENTS_LISTING_CAP = 1000  # entries of a directory GET contents/{path} lists, at most
+
 
 class GitOps(Operations):
     """GitHub's Git database API and contents API."""
@@ -276,7 +278,9 @@ class GitOps(Operations):
         if entry is None:
             raise not_found()
         if entry.type == "tree":
-            children = self.store.tree(full_name, entry.sha)
+            # As GitHub: "This API has an upper limit of 1,000 files for a directory"; more
+            # than that needs the Git Trees API.
+            children = self.store.tree(full_name, entry.sha)[:CONTENTS_LISTING_CAP]
             prefix = f"{path}/" if path else ""
             return Response(
                 200,
