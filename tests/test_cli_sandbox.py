@@ -14,14 +14,21 @@ import pytest
 
 from release_tool.git_repo import auth_environment, run_git
 
+# `release-tool` with Ctrl-C working even if this test was started with SIGINT ignored (as a
+# background job in CI can be): a child inherits the ignore, so it restores Python's handler.
+INTERRUPTIBLE = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from release_tool.cli import main; sys.argv[0] = 'release-tool'; main()"
+)
+
 
 def test_serve_prints_the_api_url_and_serves_the_seeded_example(tmp_path: Path) -> None:
     token = "cli-sandbox-token"
     proc = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "release_tool",
+            "-c",
+            INTERRUPTIBLE,
             "sandbox",
             "serve",
             "--root",

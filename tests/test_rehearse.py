@@ -15,6 +15,13 @@ from release_tool.git_repo import run_git
 
 PROJECT = Path(__file__).resolve().parent.parent
 
+# `release-tool` with Ctrl-C working even if this test was started with SIGINT ignored (as a
+# background job in CI can be): a child inherits the ignore, so it restores Python's handler.
+INTERRUPTIBLE = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from release_tool.cli import main; sys.argv[0] = 'release-tool'; main()"
+)
+
 
 def rehearse(*args: str, cwd: Path | None = None) -> tuple[int, dict[str, object], str]:
     cli_args = ["-C", str(cwd)] if cwd else []
@@ -80,8 +87,8 @@ def test_keep_leaves_the_sandbox_serving_until_interrupted(tmp_path: Path) -> No
     proc = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "release_tool",
+            "-c",
+            INTERRUPTIBLE,
             "rehearse",
             "--example",
             "--keep",
