@@ -679,9 +679,10 @@ def plan_downstream(
             action, note = planned
             actions.append(action)
             notes += [note] if note else []
+    known = {"downstream_pr_urls": "\n".join(links.urls)} if links.urls else {}
     if not actions:
-        return StepPlan(STEP, skipped="already done: " + "; ".join(done))
-    return StepPlan(STEP, tuple(actions), notes=tuple(done + notes))
+        return StepPlan(STEP, skipped="already done: " + "; ".join(done), outputs=known)
+    return StepPlan(STEP, tuple(actions), notes=tuple(done + notes), outputs=known)
 
 
 @dataclass(frozen=True)
@@ -738,6 +739,8 @@ def _plan_edit(
     pins = read_pins(gh, entry, index, base, upgrade.package, upgrade.version)
     branch = entry.branch.format(package=upgrade.package)
     pull = gh.open_pull(repo, target.head_owner, branch)
+    if pull is not None:
+        links.add(pull.html_url)  # known now: the plan reports it even if nothing changes
     if pins.already_current:
         where = f" (PR #{pull.number} {pull.html_url} is still open)" if pull else ""
         return f"{repo}@{base} already pins {upgrade.package} {upgrade.version}{where}"

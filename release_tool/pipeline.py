@@ -287,7 +287,8 @@ def plan_release(
     steps += (remote_steps or _after_push)(project, facts, request)
     listeners: tuple[Callable[[Mapping[str, str]], None], ...] = ()
     if selected(request, "email"):
-        email_step, board = _plan_email(project, facts, request)
+        known = {key: value for step in steps for key, value in step.outputs.items()}
+        email_step, board = _plan_email(project, facts, request, known)
         steps.append(email_step)
         listeners = (board.record,)
     return ReleasePlan(
@@ -311,12 +312,16 @@ def _after_push(project: Project, facts: Facts, request: ReleaseRequest) -> list
     return [s for s in plan_remote_steps(project, facts, request) if selected(request, s.name)]
 
 
-def _plan_email(project: Project, facts: Facts, request: ReleaseRequest) -> tuple[StepPlan, Any]:
-    """The email step, and the link board that hears the release and PR URLs at apply time."""
+def _plan_email(
+    project: Project, facts: Facts, request: ReleaseRequest, known: Mapping[str, str]
+) -> tuple[StepPlan, Any]:
+    """The email step, and the link board that hears the release and PR URLs: those that
+    already exist now (`known`), and those the run creates, as it creates them."""
     from release_tool.email import LinkBoard
     from release_tool.email_step import EmailFacts, plan_email_step
 
     board = LinkBoard()
+    board.record(known)
     email_facts = EmailFacts(facts.new, facts.previous, facts.tag, facts.notes, request.today)
     return plan_email_step(project, email_facts, send=request.send_email, links=board), board
 
@@ -598,7 +603,7 @@ def run_release(project: Project, plan: ReleasePlan, observer: Observer | None =
 
 def apply_plan(plan: ReleasePlan, observer: Observer | None = None) -> RunResult:
     """Apply every action in order; roll back local ones if anything fails before the push."""
-    result = RunResult()
+    result = RunResult(outputs=plan.known_outputs)
     undo_stack: list[Undoable] = []
     pushed = False
     for action in plan.actions:

@@ -51,6 +51,9 @@ class StepPlan:
     actions: tuple[Action, ...] = ()
     skipped: str | None = None  # "already done: …", "not configured", "--skip"
     notes: tuple[str, ...] = ()  # facts worth showing (checks passed, warnings)
+    # Outputs already true when planned (an existing release's or PR's URL): a re-run that
+    # has nothing left to do still reports them, and the email still links them.
+    outputs: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,11 @@ class ReleasePlan:
     # Told every applied action's outputs (release URL, PR URLs), e.g. the email's link board,
     # so an action planned before them can use what they produced.
     listeners: tuple[Callable[[Mapping[str, str]], None], ...] = ()
+
+    @property
+    def known_outputs(self) -> dict[str, str]:
+        """What the steps' results already are, before anything is applied."""
+        return {key: value for step in self.steps for key, value in step.outputs.items()}
 
     @property
     def actions(self) -> list[Action]:

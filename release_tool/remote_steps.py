@@ -238,6 +238,7 @@ def plan_github_release(
                 STEP,
                 skipped=f"already done: release {tag} exists ({existing.html_url})",
                 notes=tuple(notes_out),
+                outputs={"release_url": existing.html_url},
             ),
             existing.html_url,
         )

@@ -440,31 +440,6 @@ def differences(before: Any, after: Any, where: str = "") -> list[str]:
     return [f"{where} (at {at}): {a[start : at + 200]!r} != {b[start : at + 200]!r}"]
 
 
-# Product bugs found by the drill (see test_hardening_faults.py): a run whose only differences
-# from the undisturbed world are one of these is an expected failure, reported as such.
-KNOWN_BUGS = {
-    # pipeline.plan_release: the email's LinkBoard hears only *applied* actions' outputs, and a
-    # downstream step planned as "already done" applies nothing, so its PR URL never reaches it.
-    "email-loses-pr-link": (
-        "product bug: a re-run that finds the PR open and current renders the email without "
-        "the PR link (the draft is rewritten, or the email sent, without it)"
-    ),
-}
-_EMAIL_PARTS = (
-    "/work.files/dist/release/5.3.0/notification.eml/parts/",
-    "/smtp.messages[0]/parts/",
-)
-
-
-def known_bug(diffs: list[str]) -> str | None:
-    """The known product bug that explains every difference, if one does."""
-    if not diffs:
-        return None
-    if all(d.startswith(_EMAIL_PARTS) and "/pull/1" in d.split(" != ")[0] for d in diffs):
-        return KNOWN_BUGS["email-loses-pr-link"]
-    return None
-
-
 # --- fault points, from the pipeline's own run ------------------------------------------------
 
 

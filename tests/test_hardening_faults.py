@@ -24,10 +24,9 @@ Either way, the world afterwards must equal the world after an undisturbed relea
 release with the same name and body, exactly one PR with the same title, body, branches, labels,
 reviewers and diff, exactly one email received.
 
-A case whose only difference is a known product bug (`hardening_support.KNOWN_BUGS`) is reported
-as an expected failure with that bug's reason; any other difference fails it. Each known bug also
-has a test of its own at the end of this module, `xfail(strict=True)`, so fixing the bug turns
-that test into a failure until its mark is removed.
+Any difference fails the case. The product bugs the drill found (a re-run that left the PR link
+out of the email; a stale remote-tracking branch after a kill) are fixed, and each keeps a test
+of its own at the end of this module.
 """
 
 from __future__ import annotations
@@ -41,7 +40,6 @@ from typing import Any
 
 import pytest
 from hardening_support import (
-    KNOWN_BUGS,
     RELEASE_ARGS,
     FaultPoint,
     SmtpServer,
@@ -55,7 +53,6 @@ from hardening_support import (
     discover_fault_points,
     install_post_receive_kill,
     kill_group,
-    known_bug,
     new_world,
     smtp_server,
     snapshot,
@@ -221,16 +218,12 @@ def test_killed_at_a_remote_write_then_the_same_command_converges(
 
 def _compare(baseline: dict[str, Any], world: World) -> None:
     diffs = differences(baseline, snapshot(world))
-    bug = known_bug(diffs)
-    if bug is not None:
-        pytest.xfail(bug)  # exactly a known bug's difference, nothing else; see below
     assert not diffs, "\n".join(diffs)
 
 
-# --- the product bugs the drill found, each on its own (xfail until fixed) ---------------------
+# --- the product bugs the drill found, each kept as a regression test ---------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS["email-loses-pr-link"])
 def test_a_rerun_after_a_complete_release_leaves_the_email_draft_alone(
     template: Template, smtp: SmtpServer, tmp_path: Path
 ) -> None:
@@ -246,7 +239,6 @@ def test_a_rerun_after_a_complete_release_leaves_the_email_draft_alone(
         world.stop()
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS["email-loses-pr-link"])
 def test_an_email_sent_by_the_rerun_links_the_pr(
     template: Template, smtp: SmtpServer, tmp_path: Path
 ) -> None:
