@@ -226,21 +226,14 @@ class GitStore:
 
     def resolve_commit(self, full_name: str, rev: str) -> str | None:
         """The commit a branch, tag or sha names (None if it names nothing)."""
-        if rev.startswith("-"):
-            return None
-        out = self.git(
-            full_name,
-            "rev-parse",
-            "-q",
-            "--verify",
-            "--end-of-options",
-            f"{rev}^{{commit}}",
-            check=False,
-        )
-        return out.decode().strip() or None
+        return self._resolve(full_name, rev, "commit")
 
     def resolve_tree(self, full_name: str, rev: str) -> str | None:
-        if rev.startswith("-"):
+        """The tree a branch, tag, commit or tree sha names (None if it names nothing)."""
+        return self._resolve(full_name, rev, "tree")
+
+    def _resolve(self, full_name: str, rev: str, kind: str) -> str | None:
+        if rev.startswith("-"):  # never an option to rev-parse
             return None
         out = self.git(
             full_name,
@@ -248,7 +241,7 @@ class GitStore:
             "-q",
             "--verify",
             "--end-of-options",
-            f"{rev}^{{tree}}",
+            f"{rev}^{{{kind}}}",
             check=False,
         )
         return out.decode().strip() or None
