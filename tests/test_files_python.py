@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from release_tool.errors import FileEditError
 from release_tool.files import FoundVersion, editor_for
+from release_tool.files.python import _plain_case, _tokenized_span
 from release_tool.versions import Version, parse_file_version
 
 FIXTURES = Path(__file__).parent / "fixtures" / "files"
@@ -146,3 +149,54 @@ def test_unreadable_python_names_the_line() -> None:
     assert "cannot read the file as Python" in message(text)
     text = "if x:\n        a = 1\n    b = 2\n__version__ = '1.0.0'\n"
     assert "(line 3)" in message(text)
+
+
+# --- the ast fast path agrees with the tokenizer --------------------------------------------
+
+
+FIXTURE_DIR = Path(__file__).parent / "fixtures" / "files"
+
+_LINES = st.sampled_from(
+    [
+        "__version__ = '5.2.0'",
+        '__version__ = "5.2.0"',
+        "__version__ = '5.2.0'  # comment",
+        "__version__: str = '1.0.0'",
+        "__version__ = '1'; x = 2",
+        "__version__ = x = '1'",
+        "__version__ = ('1.0.0')",
+        "__version__ = f'{1}'",
+        "__version__ = '1' '2'",
+        "if True:\n    __version__ = '0.1.0'",
+        '"""\n__version__ = \'9.9.9\'\n"""',
+        "'''doc'''",
+        "# __version__ = '0.0.1'",
+        "import os",
+        "x = 'é'",
+        "__version__ = 'é1.0'",
+        "default_app_config = 'x'  # pylint: disable=invalid-name",
+        "",
+        "def f():\n    pass",
+        "__version__ += 'x'",
+        "__version__ = '2.0.0'\\\n",
+    ]
+)
+
+
+@given(st.lists(_LINES, max_size=6), st.sampled_from(["\n", "\r\n"]))
+def test_fast_path_agrees_with_the_tokenizer(lines: list[str], newline: str) -> None:
+    text = newline.join(line.replace("\n", newline) for line in lines) + newline
+    quick = _plain_case(text)
+    if quick is not None:
+        assert quick == _tokenized_span(text, "x.py")
+
+
+def test_fast_path_agrees_on_every_fixture() -> None:
+    checked = 0
+    for path in FIXTURE_DIR.rglob("*.py.txt"):
+        text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
+        quick = _plain_case(text)
+        if quick is not None:
+            checked += 1
+            assert quick == _tokenized_span(text, str(path)), path
+    assert checked  # the real edx-proctoring files take the fast path
