@@ -263,12 +263,14 @@ def credentials_refused(message: str) -> bool:
 
 
 def _git_failure(command: str, stderr: str) -> ReleaseError:
-    # GitPython wraps git's stderr as "  stderr: '…'"; keep git's own last line.
+    """git's reason in one line: its first `fatal:`/`error:` line (what follows is usually
+    advice, e.g. "Please make sure you have the correct access rights"), else its last line."""
+    # GitPython wraps git's stderr as "  stderr: '…'".
     text = stderr.strip().removeprefix("stderr:").strip().strip("'")
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return ReleaseError(
-        f"git {command} failed: {lines[-1] if lines else 'no message'}", "see git's message above"
-    )
+    reasons = [line for line in lines if line.startswith(("fatal:", "error:"))]
+    said = reasons[0] if reasons else lines[-1] if lines else "no message"
+    return ReleaseError(f"git {command} failed: {said}", "see git's message above")
 
 
 class PendingRemote:
