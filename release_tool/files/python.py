@@ -81,8 +81,9 @@ def _plain_case(text: str) -> Span | None:
         return None
     found: list[tuple[ast.stmt, ast.expr | None]] = []
     for statement in module.body:
-        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
-            found += [(statement, statement.value)] if _is_version(statement.targets[0]) else []
+        if isinstance(statement, ast.Assign) and any(map(_is_version, statement.targets)):
+            # `__version__ = x = '…'` counts as an assignment, but is left to the tokenizer.
+            found.append((statement, statement.value if len(statement.targets) == 1 else None))
         elif isinstance(statement, ast.AnnAssign) and _is_version(statement.target):
             found.append((statement, statement.value))
     if len(found) != 1:
