@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 from release_tool.changelog import changelog_format
 from release_tool.email import EmailContext, LinkBoard, notes_format_for, plan_email_actions
@@ -92,13 +91,6 @@ def plan_email_step(
         links=links,
     )
     return StepPlan("email", tuple(planned.actions), notes=tuple(planned.notes))
-
-
-def draft_location(project: Project, version: Version) -> Path | None:
-    from release_tool.email import draft_path_for
-
-    config = project.config.email
-    return draft_path_for(config, project.root, version.pep440) if config else None
 
 
 def released_facts(project: Project, version: Version, today: date) -> EmailFacts:

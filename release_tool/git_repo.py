@@ -119,10 +119,6 @@ class GitRepo:
     def head_sha(self) -> str:
         return self._git("rev-parse", "HEAD")
 
-    def current_branch(self) -> str | None:
-        branch = self._git("rev-parse", "--abbrev-ref", "HEAD")
-        return None if branch == "HEAD" else branch
-
     def state(self) -> WorkingState:
         """HEAD, the branch and the changed tracked files, from one `git status`."""
         out = self._git("status", "--porcelain=v2", "--branch", "--untracked-files=no")
@@ -138,10 +134,6 @@ class GitRepo:
                 fields = line.split(" ", 8 if line[0] == "1" else 9)
                 dirty.append(fields[-1].split("\t")[0])
         return WorkingState(head, branch, tuple(dirty))
-
-    def dirty_paths(self) -> list[str]:
-        """Tracked files with changes, staged or not (untracked files do not block a release)."""
-        return list(self.state().dirty)
 
     def local_tags(self) -> dict[str, str]:
         """Tag name → the commit it points at (annotated tags peeled)."""
@@ -203,11 +195,6 @@ class GitRepo:
             return self._git("config", "--get", key) or None
         except ReleaseError:
             return None
-
-    def read_file_at(self, rev: str, path: str) -> str:
-        return self._git("show", f"{rev}:{path}")
-
-    # -- writes (used by the actions below) --------------------------------------------------
 
     def commit_paths(self, paths: list[str], message: str) -> str:
         self._write("add", "--", *paths)
@@ -550,7 +537,3 @@ def _scratch() -> Iterator[Path]:
 def clone(url: str, dest: Path, token: str | None = None) -> None:
     """Clone `url` into `dest` (used by rehearsals and tests to get a working copy)."""
     run_git("clone", "-q", url, str(dest), cwd=dest.parent, env=auth_environment(url, token))
-
-
-def open_repo(root: Path, token: str | None = None) -> GitRepo:
-    return GitRepo(root, token)

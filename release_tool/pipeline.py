@@ -97,6 +97,7 @@ class FileVersion:
     line: int
     text: str
     version: Version
+    source: str = field(repr=False, compare=False)  # the whole file, as read: what an edit edits
 
 
 # --- versions in files and tags ---------------------------------------------------------------
@@ -110,7 +111,7 @@ def read_file_versions(project: Project) -> list[FileVersion]:
         for location in editor_for(vf.kind).read(text, vf.path):
             version = parse_file_version(location.text, vf.kind)
             found.append(
-                FileVersion(vf.path, location.where, location.line, location.text, version)
+                FileVersion(vf.path, location.where, location.line, location.text, version, text)
             )
     return found
 
@@ -192,7 +193,7 @@ class Facts:
     remote: RemoteState
     notes: str
     resumed: bool
-    stamped_changelog: str | None
+    changelog: tuple[str, str] | None  # the changelog as it is, and stamped for `new`
     previous: Version | None  # the release before this one, for "upgrade from X" wording
 
 
@@ -257,13 +258,11 @@ def plan_release(
         remote = RemoteState(heads={}, tags={})
     problems += _git_problems(project, working, local_tags, remote, new, resumed)
 
-    stamped = None
+    stamped = _stamp_changelog(project, new, request.today)
     notes = ""
-    if config.changelog:
-        text = _read(project.root, config.changelog)
+    if config.changelog and stamped:
         fmt = changelog.changelog_format(config.changelog)
-        stamped = changelog.stamp(text, new, request.today, fmt)
-        notes = changelog.release_notes(stamped, new, fmt) or ""
+        notes = changelog.release_notes(stamped[1], new, fmt) or ""
     if not notes.strip() and not request.allow_empty_notes:
         where = config.changelog or "the changelog (none configured)"
         problems.append(
@@ -333,12 +332,7 @@ def plan_bump(project: Project, request: ReleaseRequest) -> ReleasePlan:
     new = resolve_version(current, request)
     if request.bump != "current":
         _check_order(current, new, request)
-    stamped = None
-    if project.config.changelog:
-        fmt = changelog.changelog_format(project.config.changelog)
-        text = _read(project.root, project.config.changelog)
-        stamped = changelog.stamp(text, new, request.today, fmt)
-    actions = _file_edits(project, found, new, stamped)
+    actions = _file_edits(project, found, new, _stamp_changelog(project, new, request.today))
     step = StepPlan(
         "bump", tuple(actions), skipped=None if actions else f"the files already say {new}"
     )
@@ -468,7 +462,7 @@ def _plan_local(
             StepPlan("tag", skipped=done),
         ]
     else:
-        edits = _file_edits(project, found, facts.new, facts.stamped_changelog)
+        edits = _file_edits(project, found, facts.new, facts.changelog)
         context = {
             "package": config.package,
             "version": facts.new.pep440,
@@ -522,31 +516,44 @@ def _templates_dir(project: Project) -> Path | None:
     return project.root / project.config.templates if project.config.templates else None
 
 
+def _stamp_changelog(project: Project, new: Version, today: date) -> tuple[str, str] | None:
+    """The changelog as it is and as stamped for `new`; None when none is configured."""
+    path = project.config.changelog
+    if not path:
+        return None
+    text = _read(project.root, path)
+    return text, changelog.stamp(text, new, today, changelog.changelog_format(path))
+
+
 def _file_edits(
-    project: Project, found: list[FileVersion], new: Version, stamped_changelog: str | None
+    project: Project,
+    found: list[FileVersion],
+    new: Version,
+    changelog_texts: tuple[str, str] | None,
 ) -> list[WriteFileAction]:
+    """An edit for every file the new version changes, from the texts planning already read."""
     edits = []
     for vf in project.config.version_files:
-        path = project.root / vf.path
-        old = read_text(path)
+        read = [f for f in found if f.path == vf.path]  # every file has at least one location
+        old = read[0].source
         text = editor_for(vf.kind).write(old, vf.path, new)
         if text != old:
             spelled = new.semver if vf.kind in NPM_KINDS else new.pep440
-            was = sorted({f.text for f in found if f.path == vf.path})
-            edits.append(WriteFileAction(path, vf.path, old, text, f"{', '.join(was)} → {spelled}"))
-    if project.config.changelog and stamped_changelog is not None:
-        path = project.root / project.config.changelog
-        old = read_text(path)
-        if stamped_changelog != old:
+            was = ", ".join(sorted({f.text for f in read}))
             edits.append(
-                WriteFileAction(
-                    path,
-                    project.config.changelog,
-                    old,
-                    stamped_changelog,
-                    f"section [{new}] stamped",
-                )
+                WriteFileAction(project.root / vf.path, vf.path, old, text, f"{was} → {spelled}")
             )
+    if project.config.changelog and changelog_texts and changelog_texts[0] != changelog_texts[1]:
+        old, stamped = changelog_texts
+        edits.append(
+            WriteFileAction(
+                project.root / project.config.changelog,
+                project.config.changelog,
+                old,
+                stamped,
+                f"section [{new}] stamped",
+            )
+        )
     return edits
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from release_tool import example
-from release_tool.config import Config, load_config
+from release_tool.config import load_config
 from release_tool.git_repo import GitRepo, build_repository, clone, run_git
 from release_tool.pipeline import Project, RunResult
 from release_tool.plan import ReleasePlan
@@ -83,10 +83,6 @@ def _import_downstream(root: Path, full_name: str, downstream_from: Path | None)
     shaped = dataclasses.replace(example.downstream_repo(), full_name=full_name)
     build_repository(root / f"{full_name}.git", shaped)
     run_git("remote", "remove", "origin", cwd=root / f"{full_name}.git")
-
-
-def configured_downstreams(config: Config) -> list[str]:
-    return [entry.repository for entry in config.downstream]
 
 
 def summarize(rehearsal: Rehearsal, plan: ReleasePlan, result: RunResult) -> dict[str, Any]:

@@ -55,6 +55,18 @@ def make_library(tmp_path: Path, files: dict[str, str] | None = None) -> Path:
     return work
 
 
+def actions_env(tmp_path: Path) -> dict[str, str]:
+    """A GitHub Actions environment whose output and step-summary files are empty temp files."""
+    output, summary = tmp_path / "github_output", tmp_path / "step_summary"
+    output.touch()
+    summary.touch()
+    return {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_OUTPUT": str(output),
+        "GITHUB_STEP_SUMMARY": str(summary),
+    }
+
+
 @pytest.fixture
 def library(tmp_path: Path) -> Path:
     """Today's edx-proctoring shape (lockfile in step), cloned from a bare origin."""

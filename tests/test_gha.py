@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from conftest import actions_env
 from markdown_it import MarkdownIt
 
 from release_tool import cli
@@ -134,14 +135,7 @@ def parse_command(line: str) -> tuple[str, dict[str, str], str]:
 @pytest.fixture
 def files(tmp_path: Path) -> dict[str, str]:
     """An Actions environment whose output and summary files are empty temp files."""
-    output, summary = tmp_path / "output", tmp_path / "summary"
-    output.touch()
-    summary.touch()
-    return {
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_OUTPUT": str(output),
-        "GITHUB_STEP_SUMMARY": str(summary),
-    }
+    return actions_env(tmp_path)
 
 
 def actions_for(environ: dict[str, str], redact: Any = no_redaction) -> Actions:

@@ -30,6 +30,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from conftest import actions_env
 from hardening_report import produced_files, scan_for_tokens
 from hardening_support import (
     LIBRARY,
@@ -119,17 +120,6 @@ def world_with_token(template: Template, smtp: SmtpServer, dest: Path) -> World:
     return new_world(
         template, dest, smtp, tokens={TOKEN: "maintainer", OUTSIDER_TOKEN: "outsider"}, token=TOKEN
     )
-
-
-def actions_env(tmp_path: Path) -> dict[str, str]:
-    output, summary = tmp_path / "github_output", tmp_path / "step_summary"
-    output.touch()
-    summary.touch()
-    return {
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_OUTPUT": str(output),
-        "GITHUB_STEP_SUMMARY": str(summary),
-    }
 
 
 def leaks(data: bytes | str, token: str = TOKEN) -> list[str]:

@@ -14,7 +14,7 @@ import requests
 from sandbox_fixtures import LIBRARY, MAINTAINER_TOKEN
 
 from release_tool.errors import StepFailed
-from release_tool.git_repo import auth_environment, open_repo, run_git
+from release_tool.git_repo import GitRepo, auth_environment, run_git
 from release_tool.sandbox import Fault, Sandbox
 
 Client = Callable[..., Any]
@@ -93,7 +93,7 @@ def test_fault_on_a_git_push_then_the_retry_succeeds(sandbox: Sandbox, tmp_path:
     run_git("add", "f.txt", cwd=work)
     run_git("commit", "-q", "-m", "f", cwd=work)
     sandbox.add_fault(f"POST /{LIBRARY}.git/git-receive-pack 500")
-    repo = open_repo(work, MAINTAINER_TOKEN)
+    repo = GitRepo(work, MAINTAINER_TOKEN)
     with pytest.raises(StepFailed):
         repo.push("origin", ["master"])
     repo.push("origin", ["master"])

@@ -17,7 +17,7 @@ from github import InputGitTreeElement
 from sandbox_fixtures import DOWNSTREAM, LIBRARY, MAINTAINER_TOKEN, OUTSIDER, OUTSIDER_TOKEN
 
 from release_tool.errors import ReleaseError, StepFailed
-from release_tool.git_repo import auth_environment, open_repo, run_git
+from release_tool.git_repo import GitRepo, auth_environment, run_git
 from release_tool.sandbox import Sandbox
 
 Client = Callable[..., Any]
@@ -64,7 +64,7 @@ def test_atomic_push_with_the_token_is_seen_by_the_api(
     sha = commit_file(work, "CHANGES.txt", "5.3.0\n", "chore: release 5.3.0")
     run_git("tag", "-a", "v5.3.0", "-m", "5.3.0", cwd=work)
     # The tool's own push: `git push --atomic --porcelain`, token through http.extraheader.
-    open_repo(work, MAINTAINER_TOKEN).push("origin", ["master", "v5.3.0"])
+    GitRepo(work, MAINTAINER_TOKEN).push("origin", ["master", "v5.3.0"])
 
     repo = github_client().get_repo(LIBRARY)
     assert repo.get_branch("master").commit.sha == sha
@@ -80,7 +80,7 @@ def test_atomic_push_is_all_or_nothing(sandbox: Sandbox, tmp_path: Path) -> None
     commit_file(work, "x.txt", "x\n", "chore: x")
     run_git("tag", "-f", "v5.2.0", cwd=work)  # the remote's v5.2.0 is elsewhere: rejected
     with pytest.raises(StepFailed):
-        open_repo(work, MAINTAINER_TOKEN).push("origin", ["master", "v5.2.0"])
+        GitRepo(work, MAINTAINER_TOKEN).push("origin", ["master", "v5.2.0"])
     remote = run_git("ls-remote", sandbox.git_url(LIBRARY), "refs/heads/master", cwd=work)
     assert remote.split()[0] == before  # the branch did not move either
 
@@ -156,7 +156,7 @@ def test_large_push_is_sent_chunked(sandbox: Sandbox, tmp_path: Path) -> None:
     (work / "big.bin").write_bytes(os.urandom(1536 * 1024))  # random: it will not compress
     run_git("add", "big.bin", cwd=work)
     run_git("commit", "-q", "-m", "big", cwd=work)
-    open_repo(work, MAINTAINER_TOKEN).push("origin", ["master"])
+    GitRepo(work, MAINTAINER_TOKEN).push("origin", ["master"])
     assert sandbox.store.ref(LIBRARY, "refs/heads/master") == (
         run_git("rev-parse", "HEAD", cwd=work),
         "commit",
