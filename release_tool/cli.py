@@ -8,6 +8,7 @@ goes through the `Redactor`, so no token reaches the terminal, whatever raised.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -21,15 +22,16 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from release_tool import __version__
-from release_tool.errors import Interrupted, ReleaseError, UsageError
+from release_tool.errors import InternalError, Interrupted, ReleaseError, UsageError
 from release_tool.redact import Redactor, forms
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from release_tool.gha import Actions
-    from release_tool.pipeline import Project, ReleaseRequest, RunResult
+    from release_tool.pipeline import RunResult
     from release_tool.plan import Action, Outcome, ReleasePlan, StepPlan
+    from release_tool.project import Project, ReleaseRequest, RetryPolicy
 
 # Secrets the environment may hold: redacted everywhere, masked in an Actions log up front.
 SECRET_ENV = ("GITHUB_TOKEN", "GH_TOKEN", "RELEASE_TOOL_SMTP_PASSWORD")
@@ -128,6 +130,10 @@ def _run(body: Callable[[], None]) -> NoReturn:
     try:
         body()
     except ReleaseError as exc:
+        if isinstance(exc, InternalError) and os.environ.get("RELEASE_TOOL_DEBUG"):
+            import traceback
+
+            traceback.print_exception(exc.__cause__ or exc)  # the bug's own traceback
         _report(exc)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
@@ -193,7 +199,7 @@ def load_project(
 ) -> Project:
     from release_tool.config import load_config
     from release_tool.git_repo import GitRepo
-    from release_tool.pipeline import Project
+    from release_tool.project import Project
 
     environ = dict(os.environ)
     root = directory.resolve()
@@ -212,7 +218,35 @@ def load_project(
         repo=GitRepo(root, token),
         token=token,
         environ=environ,
+        policy=retry_policy(environ),
+        poll_interval=_seconds(environ, "RELEASE_TOOL_POLL_INTERVAL", 10.0),
         progress=progress.update if progress else None,
+    )
+
+
+def _seconds(environ: dict[str, str], key: str, default: float) -> float:
+    value = environ.get(key)
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise UsageError(f"{key}={value!r} is not a number of seconds", f"e.g. {key}=1") from None
+    if seconds < 0:
+        raise UsageError(f"{key}={value!r} is negative", f"e.g. {key}=1")
+    return seconds
+
+
+def retry_policy(environ: dict[str, str]) -> RetryPolicy:
+    """GitHub retries: GitHub's pace by default; RELEASE_TOOL_RETRY_BACKOFF and
+    RELEASE_TOOL_RETRY_MAX_WAIT (seconds) shorten them (tests, impatient maintainers)."""
+    from release_tool.project import RetryPolicy
+
+    default = RetryPolicy()
+    return RetryPolicy(
+        attempts=default.attempts,
+        backoff=_seconds(environ, "RELEASE_TOOL_RETRY_BACKOFF", default.backoff),
+        max_wait=_seconds(environ, "RELEASE_TOOL_RETRY_MAX_WAIT", default.max_wait),
     )
 
 
@@ -285,7 +319,7 @@ class Progress:
         self.applied.append(
             {"step": action.step, "action": action.describe(), "summary": outcome.summary}
         )
-        self.outputs.update(outcome.outputs)
+        self.outputs.update(outcome.produced.outputs())
         OUTPUT.info(f"{MARK['done']} {action.step}: {outcome.summary}", style="green")
 
     def action_failed(self, action: Action, error: BaseException) -> None:
@@ -341,8 +375,6 @@ def confirm_or_refuse(yes: bool) -> None:
 
 
 # --- commands ------------------------------------------------------------------------------
-
-LOCAL_STEPS = ("bump", "commit", "tag", "push")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -427,35 +459,34 @@ _release_options = _options(
 
 def _request(options: dict[str, Any]) -> ReleaseRequest:
     """The pipeline's request from a command's options (absent ones take their defaults)."""
-    from release_tool.pipeline import ReleaseRequest
+    from release_tool.project import Bump, ReleaseRequest
 
     pre = options.get("pre")
-    only = set(options.get("only", ()))
-    if options.get("local"):
-        only |= set(LOCAL_STEPS)
     return ReleaseRequest(
-        bump=options["bump"],
+        bump=Bump.parse(options["bump"]),
         pre={"alpha": "a", "beta": "b"}.get(pre or "", pre),
         allow_downgrade=options.get("allow_downgrade", False),
         allow_empty_notes=options.get("allow_empty_notes", False),
         sync=options.get("sync", False),
         send_email=options.get("send_email", False),
         skip=frozenset(options.get("skip", ())),
-        only=frozenset(only),
+        only=frozenset(options.get("only", ())),
+        local=bool(options.get("local")),
         today=date.today(),
     )
 
 
 def _needs_token(request: ReleaseRequest) -> bool:
-    from release_tool.pipeline import selected
+    from release_tool.pipeline import needs_token
 
-    return any(selected(request, s) for s in ("github-release", "downstream"))
+    return needs_token(request)
 
 
 def _result_json(result: RunResult) -> dict[str, Any]:
     return {
         "applied": [{"step": s, "action": d, "summary": o.summary} for s, d, o in result.applied],
         "outputs": result.outputs,
+        "state": dataclasses.asdict(result.state),
     }
 
 
@@ -483,15 +514,11 @@ def release(directory: Path, /, **options: Any) -> None:
     OUTPUT.quiet = options["quiet"]
 
     def body() -> None:
-        from release_tool.pipeline import plan_release, recover_interrupted, run_release
+        from release_tool.pipeline import plan_release, run_release
 
         request = _request(options)
         progress = Progress()
         project = load_project(directory, need_token=_needs_token(request), progress=progress)
-        if not options["dry_run"]:
-            recovered = recover_interrupted(project)
-            if recovered:
-                OUTPUT.info(recovered, style="yellow")
         plan = plan_release(project, request)
         show_plan(plan)
         if options["dry_run"]:
@@ -578,11 +605,9 @@ def status(directory: Path, json_mode: bool) -> None:
 
 def _apply_steps(steps: list[StepPlan], yes: bool, progress: Progress) -> RunResult:
     """Show and apply a few steps planned outside a release (`email`, `downstream`)."""
-    from release_tool.pipeline import apply_plan
-    from release_tool.plan import ReleasePlan
-    from release_tool.versions import Version
+    from release_tool.pipeline import apply_plan, plan_of
 
-    plan = ReleasePlan("", Version(0, 0, 0), Version(0, 0, 0), "", tuple(steps))
+    plan = plan_of(*steps)
     for step in steps:
         _show_step(step)
     if not plan.actions:
@@ -602,19 +627,20 @@ def email_command(directory: Path, /, version: str, send: bool, dry_run: bool, y
     """Render the notification email of VERSION, released earlier, as a .eml draft."""
 
     def body() -> None:
-        from release_tool.email_step import plan_email_step, released_facts
+        from release_tool.plan import RunState
+        from release_tool.steps.email import plan_email, released_facts
         from release_tool.versions import parse_version
 
         progress = Progress()
         project = load_project(directory, progress=progress)
         facts = released_facts(project, parse_version(version), date.today())
-        step = plan_email_step(project, facts, send=send, links=None)
+        step = plan_email(project, facts, send=send, known=RunState())
         if dry_run:
             _show_step(step)
             return
         result = _apply_steps([step], yes or not send, progress)
-        if result.outputs.get("email_draft"):
-            OUTPUT.line(result.outputs["email_draft"])
+        if result.state.email_draft:
+            OUTPUT.line(result.state.email_draft)
 
     _run(body)
 
@@ -628,18 +654,18 @@ def downstream(directory: Path, /, version: str, dry_run: bool, yes: bool) -> No
     """Open or update the downstream PRs for VERSION, released earlier."""
 
     def body() -> None:
-        from release_tool.remote_steps import plan_downstream_only
+        from release_tool.steps.downstream import plan_released
         from release_tool.versions import parse_version
 
         progress = Progress()
         project = load_project(directory, need_token=True, progress=progress)
-        steps = plan_downstream_only(project, parse_version(version))
+        steps = [plan_released(project, parse_version(version))]
         if dry_run:
             for step in steps:
                 _show_step(step)
             return
         result = _apply_steps(steps, yes, progress)
-        for url in result.outputs.get("downstream_pr_urls", "").split():
+        for url in result.state.pr_urls:
             OUTPUT.line(url)
 
     _run(body)

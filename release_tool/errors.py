@@ -58,3 +58,8 @@ class Interrupted(ReleaseError):
     """The user interrupted the run (Ctrl-C) or declined the confirmation. Exit code 130."""
 
     exit_code = 130
+
+
+class InternalError(ReleaseError):
+    """A bug: an exception that is not a ReleaseError. Exit code 1; the cause is kept, and
+    shown as a traceback under RELEASE_TOOL_DEBUG=1."""

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from release_tool.errors import ReleaseError, StepFailed, UsageError
 from release_tool.files.write import write_text_atomically
-from release_tool.plan import Outcome
+from release_tool.plan import Outcome, RunState
 
 if TYPE_CHECKING:
     from release_tool.example import ExampleRepo
@@ -206,6 +206,18 @@ class GitRepo:
         self._write("reset", "--soft", sha)
         self._write("reset", "-q", sha, "--", *paths)
 
+    def unstage(self, sha: str, paths: list[str]) -> None:
+        self._write("reset", "-q", sha, "--", *paths)
+
+    def update_ref(self, ref: str, sha: str) -> None:
+        self._write("update-ref", ref, sha)
+
+    def git_dir(self) -> str:
+        dot_git = self.root / ".git"
+        if dot_git.is_dir():  # the common case, without a subprocess
+            return str(dot_git.resolve())
+        return self._git("rev-parse", "--absolute-git-dir")
+
     def create_tag(self, name: str, message: str, sign: bool) -> None:
         self._write("tag", "-s" if sign else "-a", name, "-m", message)
 
@@ -306,7 +318,7 @@ class PreImage:
 
     head: str
     files: Mapping[str, str]  # relpath → text before the run
-    tag: str | None
+    tags: tuple[str, ...]  # local tags the run may create
     branch: str | None = None  # pushed to the remote's branch of the same name
 
 
@@ -315,16 +327,16 @@ class ReleaseLock:
 
     The lock holds the pid of the run and the pre-image of the local state. A run that ends,
     well or badly, removes it; one killed outright (SIGKILL, power loss) leaves it, and the
-    next run finds a dead pid and calls `recover`: if the push reached the remote, nothing
-    local needs undoing; if it did not, the files, the branch and the tag go back to the
-    pre-image, so the same command then starts the release afresh.
+    next plan finds a dead pid and plans the `recover` step from the journal (see
+    `release_tool.steps.recover`).
     """
 
     def __init__(self, repo: GitRepo) -> None:
         self.repo = repo
-        self.path = Path(repo._git("rev-parse", "--absolute-git-dir")) / "release-tool.lock"
+        self.path = Path(repo.git_dir()) / "release-tool.lock"
 
-    def held_by(self) -> dict[str, object] | None:
+    def journal(self) -> dict[str, object] | None:
+        """The lock's record, or None when no run holds it."""
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -347,71 +359,48 @@ class ReleaseLock:
             return False
         return False
 
-    def acquire(self, preimage: PreImage) -> None:
+    def busy(self, data: Mapping[str, object]) -> UsageError:
+        return UsageError(
+            f"another release is running in this repository (pid {data.get('pid')}, "
+            f"since {data.get('started')})",
+            f"wait for it to finish; if none is running, run the same command again "
+            f"(an interrupted run is recovered) or remove {self.path}",
+        )
+
+    def acquire(self, preimage: PreImage, *, stale: Mapping[str, object] | None = None) -> None:
+        """Take the lock; `stale` is the journal of a dead run this run recovers, whose lock
+        it takes over (only if the lock still holds exactly that journal)."""
         record = {
             "pid": os.getpid(),
             "host": _hostname(),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "head": preimage.head,
-            "tag": preimage.tag,
+            "tags": list(preimage.tags),
             "branch": preimage.branch,
             "files": dict(preimage.files),
         }
+        if stale is not None:
+            if self.journal() != dict(stale):
+                raise self.busy(self.journal() or {})
+            tmp = self.path.with_name(self.path.name + f".{os.getpid()}")
+            tmp.write_text(json.dumps(record), encoding="utf-8")
+            os.replace(tmp, self.path)
+            return
         try:
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            data = self.held_by() or {}
-            raise UsageError(
-                f"another release is running in this repository (pid {data.get('pid')}, "
-                f"since {data.get('started')})",
-                f"wait for it to finish; if none is running, run the same command again "
-                f"(an interrupted run is recovered) or remove {self.path}",
-            ) from None
+            raise self.busy(self.journal() or {}) from None
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(record, handle)
 
     def release(self) -> None:
         self.path.unlink(missing_ok=True)
 
-    def recover(self, remote: str) -> str | None:
-        """Undo what a killed run left unpushed; returns what was done, or None if no crash."""
-        data = self.held_by()
-        if data is None:
-            return None
-        if not self.is_stale(data):
-            raise UsageError(
-                f"another release is running in this repository (pid {data.get('pid')}, "
-                f"since {data.get('started')})",
-                f"wait for it to finish, or remove {self.path} if none is running",
-            )
-        tag = data.get("tag")
-        local_tag = self.repo.local_tags().get(tag) if isinstance(tag, str) else None
-        if local_tag is not None:
-            state = self.repo.ls_remote(remote)  # unreachable → we cannot tell: stop here
-            if state.tags.get(str(tag)) == local_tag:
-                # The push landed; git died before updating what it knows of the remote.
-                branch = data.get("branch")
-                if isinstance(branch, str) and branch in state.heads:
-                    self.repo._write(
-                        "update-ref", f"refs/remotes/{remote}/{branch}", state.heads[branch]
-                    )
-                self.release()
-                return f"an interrupted release had pushed {tag}: finishing it"
-        head, files = data.get("head"), data.get("files")
-        if isinstance(local_tag, str):
-            self.repo.delete_tag(str(tag))
-        if isinstance(files, dict) and isinstance(head, str):
-            if self.repo.head_sha() != head:
-                self.repo.reset_soft_keep_files(head, list(files))
-            elif files:
-                self.repo._write("reset", "-q", head, "--", *files)
-            for relpath, text in files.items():
-                write_text_atomically(self.repo.root / relpath, str(text))
-        self.release()
-        return (
-            f"an interrupted release (pid {data.get('pid')}, {data.get('started')}) was "
-            "rolled back: its unpushed local changes are undone"
-        )
+
+def journal_tags(data: Mapping[str, object]) -> tuple[str, ...]:
+    """The tags a journal says its run may have created (older journals: one `tag`)."""
+    tags = data.get("tags", [data.get("tag")])
+    return tuple(t for t in tags if isinstance(t, str)) if isinstance(tags, list) else ()
 
 
 # --- actions -------------------------------------------------------------------------------
@@ -431,9 +420,9 @@ class CommitAction:
     def details(self) -> str:
         return "files: " + ", ".join(self.paths) + "\n\n" + self.message
 
-    def apply(self) -> Outcome:
+    def apply(self, state: RunState) -> Outcome:
         sha = self.repo.commit_paths(list(self.paths), self.message)
-        return Outcome(f"committed {sha[:12]}", {"commit": sha})
+        return Outcome(f"committed {sha[:12]}", RunState(commit=sha))
 
     def undo(self) -> None:
         self.repo.reset_soft_keep_files(self.parent, list(self.paths))
@@ -453,9 +442,9 @@ class TagAction:
     def details(self) -> str:
         return self.message
 
-    def apply(self) -> Outcome:
+    def apply(self, state: RunState) -> Outcome:
         self.repo.create_tag(self.name, self.message, self.sign)
-        return Outcome(f"tagged {self.name}", {"tag": self.name})
+        return Outcome(f"tagged {self.name}", RunState(tag=self.name))
 
     def undo(self) -> None:
         self.repo.delete_tag(self.name)
@@ -474,9 +463,61 @@ class PushAction:
     def details(self) -> str:
         return ""
 
-    def apply(self) -> Outcome:
+    def apply(self, state: RunState) -> Outcome:
         self.repo.push(self.remote, list(self.refspecs))
         return Outcome(f"pushed {', '.join(self.refspecs)} to {self.remote}")
+
+
+@dataclass(frozen=True)
+class RecoverAction:
+    """Finish off a run that was killed outright, as its journal (the lock) says.
+
+    "rollback": delete the tags it made locally, put the branch back and restore the files
+    it had edited; "finish": its push landed, so only `refs/remotes/REMOTE/BRANCH` moves to
+    what the remote has. The lock itself passes to the run that applies this.
+    """
+
+    repo: GitRepo = field(repr=False)
+    kind: str
+    summary: str
+    remote: str
+    head: str | None
+    files: Mapping[str, str] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+    branch: str | None = None
+    remote_head: str | None = None
+    step: str = "recover"
+
+    def describe(self) -> str:
+        return self.summary
+
+    def details(self) -> str:
+        if self.kind == "finish":
+            return f"update refs/remotes/{self.remote}/{self.branch} to {self.remote_head}"
+        lines = [f"delete local tag {tag}" for tag in self.tags]
+        if self.head:
+            lines.append(f"reset the branch to {self.head[:12]}")
+        lines += [f"restore {path}" for path in sorted(self.files)]
+        return "\n".join(lines)
+
+    def apply(self, state: RunState) -> Outcome:
+        if self.kind == "finish":
+            if self.branch and self.remote_head:
+                self.repo.update_ref(f"refs/remotes/{self.remote}/{self.branch}", self.remote_head)
+            return Outcome("an interrupted release had pushed: finishing it")
+        local = self.repo.local_tags()
+        for tag in self.tags:
+            if tag in local:
+                self.repo.delete_tag(tag)
+        paths = sorted(self.files)
+        if self.head is not None:
+            if self.repo.head_sha() != self.head:
+                self.repo.reset_soft_keep_files(self.head, paths)
+            elif paths:
+                self.repo.unstage(self.head, paths)
+        for relpath in paths:
+            write_text_atomically(self.repo.root / relpath, self.files[relpath])
+        return Outcome("an interrupted release was rolled back: its unpushed changes are undone")
 
 
 # --- building repositories (the example pair, test fixtures) --------------------------------

@@ -41,6 +41,7 @@ from urllib.parse import quote, urlsplit
 
 from release_tool import __version__
 from release_tool.errors import ReleaseError, UsageError
+from release_tool.project import RetryPolicy
 
 if TYPE_CHECKING:
     from github import Github
@@ -87,18 +88,6 @@ class GitHubError(ReleaseError):
 
 
 # --- what the planning code sees -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard to try: attempts per request, the first backoff (doubled each time), the cap.
-
-    The defaults suit GitHub; tests use `RetryPolicy(backoff=0.01, max_wait=0.05)`.
-    """
-
-    attempts: int = 4
-    backoff: float = 1.0
-    max_wait: float = 60.0
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from typing import Any
 
 from release_tool import __version__
 from release_tool.errors import StepFailed
-from release_tool.plan import Outcome, StepPlan
+from release_tool.plan import Outcome, RunState, StepPlan
 from release_tool.versions import Version
 
 STEP = "wait-for-index"
@@ -96,7 +96,7 @@ class WaitForIndexAction:
     def details(self) -> str:
         return f"GET {self.url}\nAccept: {ACCEPT}"
 
-    def apply(self) -> Outcome:
+    def apply(self, state: RunState) -> Outcome:
         start = time.monotonic()
         deadline = start + self.timeout
         polls = 0
@@ -112,8 +112,7 @@ class WaitForIndexAction:
                 )
                 return Outcome(
                     f"{self.package} {self.version} is on {self.index_url} "
-                    f"({', '.join(sorted(files))})",
-                    {"index_files": "\n".join(sorted(files))},
+                    f"({', '.join(sorted(files))})"
                 )
             remaining = deadline - time.monotonic()
             if remaining <= 0:

@@ -3,24 +3,70 @@
 Every step of the pipeline first *plans*: it reads the world and returns a `StepPlan` of
 actions (a file edit with its full new text, a git command, an API write with its payload, the
 rendered email). A dry run prints the plan; a real run prints the same plan and then calls
-`apply()` on the same objects. There is no dry-run flag anywhere else.
+`apply(state)` on the same objects. There is no dry-run flag anywhere else.
+
+Late results travel explicitly. `RunState` is the small typed record of what the run has
+produced so far (the release commit, the tag, the release URL, the PR URLs, the email draft):
+each action receives the state before it and reports what it produced in its `Outcome`; the
+orchestrator merges. What is already true when planning (an existing release's URL, an open
+PR) is a step's `known` state, so a dry run shows it and a re-run with nothing left to do
+still reports it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Protocol, runtime_checkable
 
 from release_tool.versions import Version
 
 
 @dataclass(frozen=True)
+class RunState:
+    """What the run has produced (or found already done): read by later actions and outputs.
+
+    `pending_prs` names the downstream repositories whose PR the run will open: their URLs are
+    only known once opened, so a plan-time rendering (the dry run's email) shows a placeholder.
+    """
+
+    commit: str | None = None
+    tag: str | None = None
+    release_url: str | None = None
+    pr_urls: tuple[str, ...] = ()
+    pending_prs: tuple[str, ...] = ()
+    email_draft: str | None = None
+    email_message_id: str | None = None
+
+    def merge(self, other: RunState) -> RunState:
+        """`other`'s values win where set; PR URLs accumulate without repeats."""
+        changes: dict[str, Any] = {}
+        for f in fields(self):
+            mine, theirs = getattr(self, f.name), getattr(other, f.name)
+            if isinstance(mine, tuple):
+                changes[f.name] = tuple(dict.fromkeys((*mine, *theirs)))
+            elif theirs is not None:
+                changes[f.name] = theirs
+        return replace(self, **changes)
+
+    def outputs(self) -> dict[str, str]:
+        """The run's outputs as strings (JSON, GitHub Actions outputs)."""
+        values = {
+            "commit": self.commit,
+            "tag": self.tag,
+            "release_url": self.release_url,
+            "downstream_pr_urls": "\n".join(self.pr_urls) or None,
+            "email_draft": self.email_draft,
+            "email_message_id": self.email_message_id,
+        }
+        return {key: value for key, value in values.items() if value}
+
+
+@dataclass(frozen=True)
 class Outcome:
-    """What an applied action produced that the summary, later steps or Actions want to know."""
+    """What an applied action did (one line) and what it produced for later actions."""
 
     summary: str
-    outputs: dict[str, str] = field(default_factory=dict)
+    produced: RunState = field(default_factory=RunState)
 
 
 class Action(Protocol):
@@ -33,7 +79,7 @@ class Action(Protocol):
 
     def details(self) -> str: ...
 
-    def apply(self) -> Outcome: ...
+    def apply(self, state: RunState) -> Outcome: ...
 
 
 @runtime_checkable
@@ -49,11 +95,9 @@ class StepPlan:
 
     name: str
     actions: tuple[Action, ...] = ()
-    skipped: str | None = None  # "already done: …", "not configured", "--skip"
+    skipped: str | None = None  # "already done: …", "not configured", "not selected"
     notes: tuple[str, ...] = ()  # facts worth showing (checks passed, warnings)
-    # Outputs already true when planned (an existing release's or PR's URL): a re-run that
-    # has nothing left to do still reports them, and the email still links them.
-    outputs: Mapping[str, str] = field(default_factory=dict)
+    known: RunState = field(default_factory=RunState)  # already true when planned
 
 
 @dataclass(frozen=True)
@@ -67,14 +111,14 @@ class ReleasePlan:
     steps: tuple[StepPlan, ...]
     resumed: bool = False  # HEAD already carries this release: finishing it, not bumping again
     head: str | None = None  # HEAD when planned: a run refuses to apply a plan made before a change
-    # Told every applied action's outputs (release URL, PR URLs), e.g. the email's link board,
-    # so an action planned before them can use what they produced.
-    listeners: tuple[Callable[[Mapping[str, str]], None], ...] = ()
 
     @property
-    def known_outputs(self) -> dict[str, str]:
+    def known(self) -> RunState:
         """What the steps' results already are, before anything is applied."""
-        return {key: value for step in self.steps for key, value in step.outputs.items()}
+        state = RunState()
+        for step in self.steps:
+            state = state.merge(step.known)
+        return state
 
     @property
     def actions(self) -> list[Action]:

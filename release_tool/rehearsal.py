@@ -21,8 +21,9 @@ from typing import Any
 from release_tool import example
 from release_tool.config import load_config
 from release_tool.git_repo import GitRepo, build_repository, clone, run_git
-from release_tool.pipeline import Project, RunResult
+from release_tool.pipeline import RunResult
 from release_tool.plan import ReleasePlan
+from release_tool.project import Project
 from release_tool.sandbox import Sandbox, copy_repository, seed_example
 
 USER = "maintainer"
@@ -87,19 +88,18 @@ def _import_downstream(root: Path, full_name: str, downstream_from: Path | None)
 
 def summarize(rehearsal: Rehearsal, plan: ReleasePlan, result: RunResult) -> dict[str, Any]:
     """What the rehearsal produced: tag, release (URL, body), PRs (URL, diff), email draft."""
-    outputs = result.outputs
+    state = result.state
     details = {action.step: action.details() for action in plan.actions}
-    pr_urls = outputs.get("downstream_pr_urls", "").split()
     return {
         "version": str(plan.new),
         "tag": plan.tag,
         "tag_url": f"{rehearsal.sandbox.html_url(rehearsal.project.config.repository)}"
         f"/tree/{plan.tag}",
-        "release_url": outputs.get("release_url"),
+        "release_url": state.release_url,
         "release_body": details.get("github-release", ""),
-        "downstream_pr_urls": pr_urls,
+        "downstream_pr_urls": list(state.pr_urls),
         "downstream_diff": details.get("downstream", ""),
-        "email_draft": outputs.get("email_draft"),
+        "email_draft": state.email_draft,
         "workspace": str(rehearsal.workspace),
         "api_url": rehearsal.sandbox.api_url,
     }

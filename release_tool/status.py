@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from release_tool.errors import ReleaseError
-from release_tool.pipeline import FileVersion, Project, last_release, read_file_versions, tag_name
+from release_tool.project import FileVersion, Project, last_release, tag_name
+from release_tool.steps.files import read_file_versions
 from release_tool.versions import Version
 
 
@@ -90,7 +91,7 @@ def collect_status(project: Project) -> StatusReport:
                 )
             )
         version = next(iter(versions))
-        done += _github_rows(project, version, tag)
+        done += remote_status(project, version, tag)
         done += _email_rows(project, version)
     return StatusReport(
         config.package,
@@ -103,12 +104,27 @@ def collect_status(project: Project) -> StatusReport:
     )
 
 
-def _github_rows(project: Project, version: Version, tag: str) -> list[tuple[str, str]]:
+def remote_status(project: Project, version: Version, tag: str) -> list[tuple[str, str]]:
+    """(what, state) rows: the GitHub release, and each downstream's PR. Reads only; a failure
+    is shown as the state (status never fails on what it is there to report)."""
     if not project.token:
         return [("github release", "unknown (no GitHub token: set GITHUB_TOKEN)")]
-    from release_tool.remote_steps import remote_status  # PyGithub only when there is a token
+    from release_tool.downstream import downstream_status  # PyGithub only with a token
+    from release_tool.steps.base import Remote
 
-    return remote_status(project, version, tag)
+    config = project.config
+    gh = Remote(project).github()
+    try:
+        release = gh.release_by_tag(config.repository, tag, drafts=True)
+        if release is None:
+            state = "absent"
+        else:
+            kind = "draft" if release.draft else "published"
+            pre = " pre-release" if release.prerelease else ""
+            state = f"{kind}{pre} {release.html_url}"
+    except ReleaseError as exc:
+        state = f"unknown ({exc.message})"
+    return [("github release", state), *downstream_status(gh, config, version)]
 
 
 def _email_rows(project: Project, version: Version) -> list[tuple[str, str]]:

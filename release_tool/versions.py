@@ -172,6 +172,15 @@ def parse_version(text: str) -> Version:
     return _from_packaging(parsed)
 
 
+def tag_version(text: str) -> Version | None:
+    """The release version a tag's text names, or None: never raises.
+
+    A tag names a release only in the canonical PEP 440 spelling `X.Y.Z[aN|bN|rcN]`; anything
+    else (`2019.01.15`, a date, `npmv1.0.0`) is some other tag and is ignored.
+    """
+    return _canonical(_CANONICAL_PEP440, text)
+
+
 def parse_semver(text: str) -> Version:
     """Parse a version read from an npm file: SemVer with `-alpha.N`, `-beta.N` or `-rc.N`.
 

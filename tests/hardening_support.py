@@ -17,6 +17,8 @@ placeholder, the Date header of a sent email (the time it left) dropped.
 
 from __future__ import annotations
 
+import dataclasses
+
 import asyncio
 import contextlib
 import os
@@ -41,7 +43,7 @@ from aiosmtpd.controller import Controller
 
 from release_tool import example
 from release_tool.git_repo import auth_environment, run_git
-from release_tool.github_api import RetryPolicy
+from release_tool.project import RetryPolicy
 from release_tool.sandbox import Exchange, Sandbox
 
 LIBRARY = example.LIBRARY
@@ -251,15 +253,12 @@ def cli_in_process(
     """`release-tool -C WORK ARGS` in this process (CliRunner), with fast GitHub retries."""
     from click.testing import CliRunner
 
-    from release_tool import remote_steps
     from release_tool.cli import cli
 
-    with pytest.MonkeyPatch.context() as patch:
-        if fast:
-            patch.setattr(remote_steps, "plan_remote_steps", remote_steps.RemoteSteps(policy=FAST))
-        result = CliRunner().invoke(
-            cli, ["-C", str(world.work), *args], env=dict(env if env is not None else world.env())
-        )
+    environ = dict(env if env is not None else world.env())
+    if fast:  # GitHub retries that do not make a test wait
+        environ.update(RELEASE_TOOL_RETRY_BACKOFF="0.01", RELEASE_TOOL_RETRY_MAX_WAIT="0.05")
+    result = CliRunner().invoke(cli, ["-C", str(world.work), *args], env=environ)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception  # a traceback escaped the CLI: show it whole
     return Run(result.exit_code, result.stdout, result.stderr)
@@ -496,9 +495,9 @@ def discover_fault_points() -> list[FaultPoint]:
     Runs at collection time (the tests are parametrized with the result), in a scratch folder
     outside the test run's temporary tree, which it removes.
     """
-    from release_tool import remote_steps
     from release_tool.cli import load_project
-    from release_tool.pipeline import ReleaseRequest, plan_release, run_release
+    from release_tool.pipeline import plan_release, run_release
+    from release_tool.project import Bump, ReleaseRequest
 
     scratch = Path(tempfile.mkdtemp(prefix="release-tool-fault-points-"))
     try:
@@ -508,9 +507,9 @@ def discover_fault_points() -> list[FaultPoint]:
             try:
                 for key, value in world.env().items():
                     patch.setenv(key, value)
-                project = load_project(world.work, need_token=True)
-                request = ReleaseRequest(bump=VERSION, send_email=True)
-                planned = plan_release(project, request, remote_steps.RemoteSteps(policy=FAST))
+                project = dataclasses.replace(load_project(world.work, need_token=True), policy=FAST)
+                request = ReleaseRequest(bump=Bump.parse(VERSION), send_email=True)
+                planned = plan_release(project, request)
                 recorder = _Recorder(world.sandbox, smtp.mailbox)
                 run_release(project, planned, recorder)
             finally:

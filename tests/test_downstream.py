@@ -49,8 +49,8 @@ from release_tool.downstream import (
 from release_tool.errors import FileEditError, ReleaseError, UsageError
 from release_tool.git_repo import run_git
 from release_tool.github_api import GitHub, TreeEntry
-from release_tool.plan import Outcome, StepPlan
-from release_tool.remote_steps import plan_downstream_only
+from release_tool.plan import Outcome, RunState, StepPlan
+from release_tool.steps.downstream import plan_released
 from release_tool.sandbox import Sandbox
 from release_tool.versions import parse_version
 
@@ -89,7 +89,7 @@ def client(sandbox: Sandbox, token: str = MAINTAINER_TOKEN) -> GitHub:
 
 
 def apply_step(planned: StepPlan) -> list[Outcome]:
-    return [action.apply() for action in planned.actions]
+    return [action.apply(RunState()) for action in planned.actions]
 
 
 def put_files(
@@ -983,7 +983,7 @@ def test_downstream_only_for_an_earlier_release(sandbox: Sandbox, tmp_path: Path
     project = library_project(sandbox, tmp_path)
     _, result = release(project, skip=frozenset({"email", "downstream"}))
     assert sandbox.state.pulls(DOWNSTREAM) == []
-    (planned,) = plan_downstream_only(project, parse_version("5.3.0"), policy=FAST)
+    planned = plan_released(project, parse_version("5.3.0"))
     apply_step(planned)
     pull = only_pull(sandbox)
     assert f"Release: {result.outputs['release_url']}" in pull.body
@@ -1054,9 +1054,10 @@ def test_several_downstreams_report_every_pr_url(sandbox: Sandbox, tmp_path: Pat
         f"open PR on {other} from the fork {MAINTAINER}/edx-platform-next",
     ]
     outcomes = apply_step(planned)
-    assert outcomes[-1].outputs["downstream_pr_urls"] == (
-        f"{sandbox.url}/{DOWNSTREAM}/pull/1\n{sandbox.url}/{other}/pull/1"
-    )
+    assert [url for outcome in outcomes for url in outcome.produced.pr_urls] == [
+        f"{sandbox.url}/{DOWNSTREAM}/pull/1",
+        f"{sandbox.url}/{other}/pull/1",
+    ]
     again = plan_downstream(client(sandbox), config, upgrade())
     assert again.skipped is not None
     assert again.skipped.count("is up to date") == 2

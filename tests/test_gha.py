@@ -34,7 +34,8 @@ from release_tool.gha import (
     summary_markdown,
 )
 from release_tool.git_repo import GitRepo
-from release_tool.pipeline import Project, ReleaseRequest, apply_plan, plan_release
+from release_tool.pipeline import apply_plan, plan_release
+from release_tool.project import Bump, Project, ReleaseRequest
 from release_tool.redact import Redactor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -586,7 +587,7 @@ def test_summary_and_outputs_of_a_real_local_release(library: Path, files: dict[
     """The pipeline's own plan and result (local steps and the email draft), not a fixture."""
     project = Project(root=library, config=load_config(library), repo=GitRepo(library))
     request = ReleaseRequest(
-        bump="minor", only=frozenset({"bump", "commit", "tag", "push", "email"})
+        bump=Bump.parse("minor"), only=frozenset({"bump", "commit", "tag", "push", "email"})
     )
     plan = plan_release(project, request)
     preview = next(a.details() for a in plan.actions if isinstance(a, WriteDraftAction))

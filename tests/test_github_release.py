@@ -1,7 +1,7 @@
 """The github-release step, end to end against the sandbox with real PyGithub.
 
-A working clone of the sandbox's example library is released with `plan_release(...,
-remote_steps=RemoteSteps(...))` and `apply_plan`, exactly as the CLI does; the results are read
+A working clone of the sandbox's example library is released with `plan_release` and
+`apply_plan` on a `Project` with fast retries, exactly as the CLI does; the results are read
 back from the sandbox's state and its request log. Also the helpers the downstream tests share
 (`library_project`, `release`, `api_calls`, `writes`).
 """
@@ -21,16 +21,17 @@ from sandbox_fixtures import GRANTS, LIBRARY, MAINTAINER_TOKEN
 from release_tool.config import Config, load_config
 from release_tool.errors import ReleaseError, UsageError
 from release_tool.git_repo import GitRepo, clone, run_git
-from release_tool.github_api import GitHub, RetryPolicy, api_url, release_web_url, web_url
-from release_tool.pipeline import Project, ReleaseRequest, RunResult, apply_plan, plan_release
+from release_tool.github_api import GitHub, api_url, release_web_url, web_url
+from release_tool.pipeline import RunResult, apply_plan, plan_release
 from release_tool.plan import ReleasePlan
-from release_tool.remote_steps import RemoteSteps, actions_token_warning, remote_status
+from release_tool.project import Bump, Project, ReleaseRequest, RetryPolicy
+from release_tool.status import remote_status
+from release_tool.steps.github_release import actions_token_warning
 from release_tool.sandbox import Sandbox
 from release_tool.versions import parse_version
 
 # Retries that do not make a test wait: the policy is the client's, so tests can shrink it.
 FAST = RetryPolicy(attempts=4, backoff=0.01, max_wait=0.05)
-STEPS = RemoteSteps(policy=FAST, interval=0.02)
 WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
 NOTES = (
     "* Send the proctoring review email in the learner's preferred language\n"
@@ -48,6 +49,7 @@ def library_project(
     token: str | None = MAINTAINER_TOKEN,
     environ: dict[str, str] | None = None,
     change: Any = None,
+    progress: Any = None,
 ) -> Project:
     """A fresh clone of the sandbox's library, as a Project whose API is the sandbox."""
     work = tmp_path / "edx-proctoring"
@@ -62,6 +64,9 @@ def library_project(
         GitRepo(work, token),
         token=token,
         environ={"RELEASE_TOOL_GITHUB_API": sandbox.api_url, **(environ or {})},
+        policy=FAST,
+        poll_interval=0.02,
+        progress=progress,
     )
 
 
@@ -71,17 +76,15 @@ def replace_downstream(config: Config, **changes: Any) -> Config:
     )
 
 
-def plan(
-    project: Project, bump: str = "minor", *, steps: RemoteSteps = STEPS, **request: Any
-) -> ReleasePlan:
+def plan(project: Project, bump: str = "minor", **request: Any) -> ReleasePlan:
     request.setdefault("skip", frozenset({"email"}))  # the email step is not under test here
-    return plan_release(project, ReleaseRequest(bump=bump, **request), remote_steps=steps)
+    return plan_release(project, ReleaseRequest(bump=Bump.parse(bump), **request))
 
 
 def release(
-    project: Project, bump: str = "minor", *, steps: RemoteSteps = STEPS, **request: Any
+    project: Project, bump: str = "minor", **request: Any
 ) -> tuple[ReleasePlan, RunResult]:
-    planned = plan(project, bump, steps=steps, **request)
+    planned = plan(project, bump, **request)
     return planned, apply_plan(planned)
 
 
@@ -327,12 +330,12 @@ def test_actions_default_token_gets_a_warning(actions_sandbox: Sandbox, tmp_path
 def test_remote_status(sandbox: Sandbox, tmp_path: Path) -> None:
     project = library_project(sandbox, tmp_path)
     version = parse_version("5.3.0")
-    assert remote_status(project, version, "v5.3.0", policy=FAST) == [
+    assert remote_status(project, version, "v5.3.0") == [
         ("github release", "absent"),
         ("PR openedx/edx-platform", "none (pins 5.2.0)"),
     ]
     release(project)
-    rows = dict(remote_status(project, version, "v5.3.0", policy=FAST))
+    rows = dict(remote_status(project, version, "v5.3.0"))
     assert rows["github release"] == f"published {sandbox.url}/{LIBRARY}/releases/tag/v5.3.0"
     assert rows["PR openedx/edx-platform"] == (f"open #1 {sandbox.url}/openedx/edx-platform/pull/1")
 
@@ -355,7 +358,7 @@ def test_api_url_and_web_url() -> None:
 
 def test_the_cli_modules_do_not_import_pygithub() -> None:
     code = (
-        "import sys; import release_tool.cli, release_tool.remote_steps, "
+        "import sys; import release_tool.cli, release_tool.steps.github_release, "
         "release_tool.downstream, release_tool.index_wait, release_tool.github_api; "
         "print(sorted(m for m in sys.modules if m == 'github' or m.startswith('github.')))"
     )

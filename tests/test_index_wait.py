@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from release_tool.plan import RunState
 from release_tool.errors import ConfigError, StepFailed
 from release_tool.index_wait import (
     ACCEPT,
@@ -121,11 +122,11 @@ def action(
 
 def test_waits_until_the_version_appears(index: Index) -> None:
     progress: list[str] = []
-    outcome = action(index, progress=progress).apply()
+    outcome = action(index, progress=progress).apply(RunState())
     assert index.polls == 4
     assert set(index.accepts) == {ACCEPT}
-    assert outcome.outputs["index_files"] == (
-        "edx_proctoring-5.3.0-py3-none-any.whl\nedx_proctoring-5.3.0.tar.gz"
+    assert outcome.summary.endswith(
+        "(edx_proctoring-5.3.0-py3-none-any.whl, edx_proctoring-5.3.0.tar.gz)"
     )
     assert len(progress) == 4
     assert all(
@@ -138,12 +139,12 @@ def test_waits_until_the_version_appears(index: Index) -> None:
 def test_a_first_release_is_a_404_until_it_is_published(index: Index) -> None:
     index.missing_project = True
     progress: list[str] = []
-    action(index, progress=progress).apply()
+    action(index, progress=progress).apply(RunState())
     assert "HTTP 404" in progress[0]
 
 
 def test_the_name_is_normalised(index: Index) -> None:
-    action(index, package="EDX_Proctoring").apply()
+    action(index, package="EDX_Proctoring").apply(RunState())
     assert set(index.paths) == {"/simple/edx-proctoring/"}
 
 
@@ -151,7 +152,7 @@ def test_timeout_fails_the_step_with_a_hint(index: Index) -> None:
     index.appear_after = 10_000
     started = time.monotonic()
     with pytest.raises(StepFailed) as caught:
-        action(index, timeout=0.3).apply()
+        action(index, timeout=0.3).apply(RunState())
     assert 0.3 <= time.monotonic() - started < 3
     assert caught.value.message.startswith(
         f"edx-proctoring 5.3.0 did not appear on {index.url} within 0.30s"
@@ -166,7 +167,7 @@ def test_an_unreachable_index_is_retried_until_the_timeout() -> None:
         "edx-proctoring", VERSION, "http://127.0.0.1:9/simple/", 0.2, interval=0.02
     )
     with pytest.raises(StepFailed, match="unreachable"):
-        wait.apply()
+        wait.apply(RunState())
 
 
 def test_which_files_count() -> None:
@@ -212,9 +213,7 @@ def test_plan() -> None:
 def test_the_release_waits_for_the_index_before_the_pr(
     sandbox: Any, tmp_path: Path, index: Index
 ) -> None:
-    from test_github_release import FAST, library_project, release, step
-
-    from release_tool.remote_steps import RemoteSteps
+    from test_github_release import library_project, release, step
 
     progress: list[str] = []
     project = library_project(
@@ -223,9 +222,9 @@ def test_the_release_waits_for_the_index_before_the_pr(
         change=lambda c: dataclasses.replace(
             c, wait_for_index=True, index_url=index.url, index_timeout=10.0
         ),
+        progress=progress.append,
     )
-    steps = RemoteSteps(policy=FAST, interval=0.02, progress=progress.append)
-    planned, result = release(project, steps=steps)
+    planned, result = release(project)
     (wait,) = step(planned, "wait-for-index").actions
     assert wait.describe().startswith("wait until edx-proctoring 5.3.0 is on ")
     order = [s for s, _, _ in result.applied]

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from release_tool.plan import Outcome
+from release_tool.plan import Outcome, RunState
 
 
 def read_text(path: Path) -> str:
@@ -66,7 +66,7 @@ class WriteFileAction:
     def details(self) -> str:
         return unified_diff(self.relpath, self.old, self.new)
 
-    def apply(self) -> Outcome:
+    def apply(self, state: RunState) -> Outcome:
         write_text_atomically(self.path, self.new)
         return Outcome(f"edited {self.relpath}")
 

@@ -1,8 +1,9 @@
-"""Planning the `email` step: the release facts → an `EmailContext` → draft (and send) actions.
+"""The `email` step: the release facts → an `EmailContext` → draft (and send) actions.
 
-The rendering, the draft and SMTP live in `email.py`; this module only gathers what the email
-says — package, versions, notes, and the links to the repository, tag, release, index page and
-downstream PRs — from the project and the facts the earlier steps planned on.
+Rendering, the draft and SMTP live in `release_tool.email`; this module gathers what the
+email says — package, versions, notes, and the links to the repository, tag, release, index
+page and downstream PRs. Links the run has yet to produce (a PR it will open) are filled in
+from the run state when the draft is written; the dry run shows them as marked placeholders.
 """
 
 from __future__ import annotations
@@ -10,14 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from release_tool.changelog import changelog_format
-from release_tool.email import EmailContext, LinkBoard, notes_format_for, plan_email_actions
+from release_tool import changelog
+from release_tool.email import EmailContext, notes_format_for, plan_email_actions
 from release_tool.errors import UsageError
+from release_tool.files.write import read_text
 from release_tool.github_api import api_url, release_web_url, web_url
-from release_tool.pipeline import Project
-from release_tool.plan import StepPlan
+from release_tool.plan import RunState, StepPlan
+from release_tool.project import Project, releases_before, tag_name
+from release_tool.steps.base import Planning
+from release_tool.steps.files import release_notes
 from release_tool.versions import Version
 
+NAME = "email"
 PYPI_SIMPLE = "https://pypi.org/simple/"
 
 
@@ -70,16 +75,14 @@ def default_sender(project: Project) -> str:
     return f"{name} <{address}>" if name else address
 
 
-def plan_email_step(
-    project: Project, facts: EmailFacts, *, send: bool, links: LinkBoard | None
-) -> StepPlan:
+def plan_email(project: Project, facts: EmailFacts, *, send: bool, known: RunState) -> StepPlan:
+    """The email step, rendered with what is `known` now (placeholders for the rest)."""
     config = project.config.email
     if config is None:
-        return StepPlan("email", skipped="not configured ([tool.release_tool.email])")
+        return StepPlan(NAME, skipped="not configured ([tool.release_tool.email])")
     if project.config.changelog:
-        changelog_format(project.config.changelog)  # a bad suffix is a config error, early
+        changelog.changelog_format(project.config.changelog)  # a bad suffix is a config error
     sender = config.sender or default_sender(project)
-    templates = project.root / project.config.templates if project.config.templates else None
     planned = plan_email_actions(
         config,
         email_context(project, facts),
@@ -87,31 +90,28 @@ def plan_email_step(
         sender=sender,
         send=send or config.send,
         environ=project.environ,
-        override_dir=templates,
-        links=links,
+        override_dir=project.templates,
+        known=known,
     )
-    return StepPlan("email", tuple(planned.actions), notes=tuple(planned.notes))
+    return StepPlan(NAME, tuple(planned.actions), notes=tuple(planned.notes))
+
+
+def plan(ctx: Planning) -> StepPlan:
+    facts = ctx.facts
+    email_facts = EmailFacts(facts.new, facts.previous, facts.tag, facts.notes, ctx.request.today)
+    return plan_email(ctx.project, email_facts, send=ctx.request.send_email, known=ctx.known)
 
 
 def released_facts(project: Project, version: Version, today: date) -> EmailFacts:
     """Facts for a version released earlier (`release-tool email VERSION`): its changelog
     section and date, and the release before it among the tags."""
-    from release_tool import changelog
-    from release_tool.files.write import read_text
-    from release_tool.pipeline import tag_name, version_of_tag
-
     config = project.config
-    notes, day = "", today
+    notes, day = release_notes(project, version), today
     if config.changelog and (project.root / config.changelog).is_file():
         fmt = changelog.changelog_format(config.changelog)
         text = read_text(project.root / config.changelog)
-        notes = changelog.release_notes(text, version, fmt) or ""
         for section in changelog.parse_sections(text, fmt):
             if section.version == version and section.date:
                 day = section.date
-    earlier = [
-        v
-        for t in project.repo.local_tags()
-        if (v := version_of_tag(config, t)) is not None and v < version
-    ]
-    return EmailFacts(version, max(earlier, default=None), tag_name(config, version), notes, day)
+    previous = releases_before(config, project.repo.local_tags(), version)
+    return EmailFacts(version, previous, tag_name(config, version), notes, day)

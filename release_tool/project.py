@@ -1,0 +1,201 @@
+"""The leaf model of a run: the project, what was asked, what planning learnt, tags.
+
+Imported by the pipeline, the steps and the CLI; imports none of them. Everything here is a
+frozen value or a pure function:
+
+* `Project` — the repository being released, its config, credentials and the run's knobs
+  (the GitHub retry policy, the index poll interval, a progress callback). Tests build one
+  with fast knobs; nothing is monkeypatched.
+* `Bump` and `ReleaseRequest` — what the user asked for, parsed once at the edge.
+* `FileVersion` and `Facts` — what planning read and decided, shared by the steps.
+* tag helpers — the one place that turns versions into tag names and tags into versions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from release_tool.config import Config
+from release_tool.versions import Version, parse_version, tag_version
+
+if TYPE_CHECKING:
+    from release_tool.git_repo import GitRepo, RemoteState
+
+#: The bump words; anything else is an explicit version.
+BUMP_WORDS = ("major", "minor", "patch", "release", "pre", "current")
+#: Version file kinds spelt in SemVer.
+NPM_KINDS = ("package_json", "npm_lockfile")
+#: The default seconds between two looks at the package index.
+DEFAULT_POLL_INTERVAL = 10.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try a GitHub request: attempts, the first backoff (doubled), the cap.
+
+    The defaults suit GitHub; tests use `RetryPolicy(backoff=0.01, max_wait=0.05)`.
+    """
+
+    attempts: int = 4
+    backoff: float = 1.0
+    max_wait: float = 60.0
+
+
+@dataclass(frozen=True)
+class Project:
+    """The repository being released, its config, and what the run may use."""
+
+    root: Path
+    config: Config
+    repo: GitRepo
+    token: str | None = None
+    environ: Mapping[str, str] = field(default_factory=dict)
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    poll_interval: float = DEFAULT_POLL_INTERVAL
+    # Where long waits (the package index) report progress; the CLI shows it on its spinner.
+    progress: Callable[[str], None] | None = field(default=None, compare=False)
+
+    @property
+    def templates(self) -> Path | None:
+        """The project's template override folder, if it configures one."""
+        return self.root / self.config.templates if self.config.templates else None
+
+
+@dataclass(frozen=True)
+class Bump:
+    """BUMP as given: a bump word, or an explicit version (parsed here, once)."""
+
+    text: str
+    word: str | None = None
+    version: Version | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Bump:
+        if text in BUMP_WORDS:
+            return cls(text, word=text)
+        return cls(text, version=parse_version(text))
+
+    @property
+    def is_current(self) -> bool:
+        return self.word == "current"
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class ReleaseRequest:
+    """What the user asked for on the command line."""
+
+    bump: Bump
+    pre: str | None = None
+    allow_downgrade: bool = False
+    allow_empty_notes: bool = False
+    sync: bool = False
+    send_email: bool = False
+    skip: frozenset[str] = frozenset()
+    only: frozenset[str] = frozenset()
+    local: bool = False  # only the local steps: bump, commit, tag, push
+    today: date = field(default_factory=date.today)
+
+
+@dataclass(frozen=True)
+class FileVersion:
+    """One version location in one file, as read."""
+
+    path: str
+    where: str
+    line: int
+    text: str
+    version: Version
+    source: str = field(repr=False, compare=False)  # the whole file, as read: what an edit edits
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What a run killed outright left behind (its lock journal), and how to finish it.
+
+    `kind` is "rollback" (the push never landed: files, branch and tag go back to the
+    pre-image) or "finish" (the remote has the release: only git's view of the remote is
+    brought up to date, and the release goes on from there).
+    """
+
+    kind: str
+    pid: object
+    started: object
+    head: str | None
+    files: Mapping[str, str]
+    tags: tuple[str, ...]  # local tags the killed run made that the remote does not have
+    branch: str | None
+    remote_head: str | None = None  # "finish": where the remote's branch is
+    journal: Mapping[str, object] = field(default_factory=dict, repr=False)  # the lock as read
+
+    def describe(self) -> str:
+        who = f"an interrupted release (pid {self.pid}, {self.started})"
+        if self.kind == "finish":
+            return f"{who} had pushed: finishing it"
+        return f"{who} was not pushed: roll back its local changes"
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What planning learnt, shared by the steps after preflight."""
+
+    current: Version
+    new: Version
+    tag: str
+    head: str
+    remote: RemoteState
+    notes: str
+    resumed: bool
+    changelog: tuple[str, str] | None  # the changelog as it is, and stamped for `new`
+    previous: Version | None  # the release before this one, for "upgrade from X" wording
+    found: tuple[FileVersion, ...] = ()  # every version location, as read
+    recovery: Recovery | None = None  # an interrupted run to roll back or finish first
+    observed_head: str = ""  # HEAD as read (`head` is where it will be after a rollback)
+
+    @property
+    def upgraded_from(self) -> Version | None:
+        """The version this release replaces in the files (None when releasing `current`)."""
+        return self.current if self.current != self.new else None
+
+
+# --- tags ------------------------------------------------------------------------------------
+
+
+def tag_name(config: Config, version: Version) -> str:
+    return config.tag_format.format(version=version.pep440)
+
+
+def version_of_tag(config: Config, tag: str) -> Version | None:
+    """The release version a tag names (the configured format, or the bare or `v` spelling of
+    older tags), or None: a tag that is no release version (`2019.01.15`,
+    `release-2015-07-29`, `npmv1.0.0`) is ignored, never an error."""
+    prefix, _, suffix = config.tag_format.partition("{version}")
+    candidates = [tag.removeprefix("v"), tag]
+    if tag.startswith(prefix) and tag.endswith(suffix) and len(tag) > len(prefix) + len(suffix):
+        candidates.insert(0, tag[len(prefix) : len(tag) - len(suffix)])
+    for candidate in candidates:
+        version = tag_version(candidate)
+        if version is not None:
+            return version
+    return None
+
+
+def last_release(config: Config, tags: Mapping[str, str]) -> tuple[str, Version] | None:
+    """The highest version tag; non-version tags are ignored."""
+    releases = [(v, t) for t in tags if (v := version_of_tag(config, t)) is not None]
+    if not releases:
+        return None
+    version, tag = max(releases)
+    return tag, version
+
+
+def releases_before(config: Config, tags: Mapping[str, str], version: Version) -> Version | None:
+    """The highest release version among `tags` below `version`."""
+    earlier = [v for t in tags if (v := version_of_tag(config, t)) is not None and v < version]
+    return max(earlier, default=None)
