@@ -2,6 +2,7 @@
 
 Texts are read and written as UTF-8 bytes without newline translation, so CRLF files, a missing
 final newline and every other byte the editor did not touch come back exactly as they were.
+`write_bytes_atomically` (and its text form) is the tool's one atomic file writer.
 """
 
 from __future__ import annotations
@@ -20,16 +21,26 @@ def read_text(path: Path) -> str:
 
 
 def write_text_atomically(path: Path, text: str) -> None:
-    """Replace `path` in one rename, so a crash never leaves half a file."""
+    """Replace `path` with `text` as UTF-8 in one rename (see `write_bytes_atomically`)."""
+    write_bytes_atomically(path, text.encode("utf-8"))
+
+
+def write_bytes_atomically(path: Path, data: bytes) -> None:
+    """Replace `path` in one rename, so a crash never leaves half a file; folders are created.
+
+    The data reaches the disk before the rename. An existing file keeps its permission bits; a
+    new one gets 0644 (mkstemp's 0600 would hide an ordinary file from the group).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     import tempfile  # only a run that writes pays for it (it imports random)
 
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
