@@ -9,7 +9,7 @@ v5.2.1 exists, as it does when the downstream step runs. None of the set-up is t
 
 Contenders at each size, all interleaved in one loop:
 
-* **API** (in-process): `remote_steps.plan_downstream_only(project, 5.2.1)` and `apply_plan`
+* **API** (in-process): `steps.downstream.plan_released(project, 5.2.1)` and `apply_plan`
   of its step, which is what `release-tool downstream 5.2.1` does: read the tree, the four
   pinned files, look for an open PR; then one tree, one commit, one branch, the PR, its labels
   and reviewers. Requests are counted from `Sandbox.requests`.
@@ -45,11 +45,11 @@ from release_tool import changelog, example
 from release_tool.config import load_config
 from release_tool.files.requirements import update_pins
 from release_tool.git_repo import GitRepo, auth_environment, build_repository
-from release_tool.pipeline import Project, apply_plan
-from release_tool.plan import ReleasePlan
-from release_tool.remote_steps import plan_downstream_only
+from release_tool.pipeline import apply_plan, plan_of
+from release_tool.project import Project
 from release_tool.sandbox import Sandbox
-from release_tool.versions import Version, parse_version
+from release_tool.steps.downstream import plan_released
+from release_tool.versions import parse_version
 
 VERSION = "5.2.1"
 TOKEN = "bench-token-maintainer"
@@ -175,13 +175,12 @@ def api_way(fixture: Fixture, downstream: Path) -> Sample:
         project = Project(root=work, config=config, repo=GitRepo(work, TOKEN), token=TOKEN)
         seen = len(sandbox.requests)
         t0 = time.perf_counter()
-        steps = plan_downstream_only(project, parse_version(VERSION))
+        step = plan_released(project, parse_version(VERSION))
         t1 = time.perf_counter()
-        plan = ReleasePlan("", Version(0, 0, 0), Version(0, 0, 0), "", tuple(steps))
-        result = apply_plan(plan)
+        result = apply_plan(plan_of(step))
         t2 = time.perf_counter()
         made = _api_requests(sandbox, seen)
-    if not result.outputs.get("downstream_pr_urls"):
+    if not result.state.pr_urls:
         raise RuntimeError("the API way opened no PR")
     prefix = f"/api/v3/repos/{example.DOWNSTREAM}"
     downstream_requests = sum(
@@ -373,7 +372,7 @@ def downstream_pr(ctx: Context) -> Section:
         ],
         rows=rows,
         notes=[
-            "API: `plan_downstream_only` + `apply_plan` in-process (plan / apply: "
+            "API: `plan_released` + `apply_plan` in-process (plan / apply: "
             + "; ".join(f"{k} {p} / {a}" for k, (p, a) in phase.items())
             + ").",
             "clone: `git clone --depth 1` over smart HTTP, edit 4 files, commit, push a "

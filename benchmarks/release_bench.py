@@ -28,8 +28,9 @@ from harness import Sample, interleave, median, paired_ratio, peak_mb, run_proce
 from report import Section, mib, ms, ratio
 
 from release_tool import example
-from release_tool.pipeline import ReleaseRequest, apply_plan, plan_release
+from release_tool.pipeline import apply_plan, plan_release
 from release_tool.plan import Action, Outcome
+from release_tool.project import Bump, ReleaseRequest
 from release_tool.rehearsal import prepare
 
 STEPS = ("bump", "commit", "tag", "push", "github-release", "wait-for-index", "downstream", "email")
@@ -80,7 +81,7 @@ def in_process(ctx: Context, base: Path) -> Sample:
         requests = rehearsal.sandbox.requests
         t1 = time.perf_counter()
         seen = len(requests)
-        plan = plan_release(rehearsal.project, ReleaseRequest(bump="patch"))
+        plan = plan_release(rehearsal.project, ReleaseRequest(bump=Bump.parse("patch")))
         t2 = time.perf_counter()
         planned = requests[seen:]
         clock = StepClock(requests)
@@ -88,7 +89,7 @@ def in_process(ctx: Context, base: Path) -> Sample:
         t3 = time.perf_counter()
     finally:
         rehearsal.sandbox.stop()
-    if not result.outputs.get("release_url") or not result.outputs.get("downstream_pr_urls"):
+    if not result.state.release_url or not result.state.pr_urls:
         raise RuntimeError("the in-process rehearsal made no release or no PR")
     shutil.rmtree(workspace, ignore_errors=True)
     return Sample(

@@ -17,10 +17,9 @@ placeholder, the Date header of a sent email (the time it left) dropped.
 
 from __future__ import annotations
 
-import dataclasses
-
 import asyncio
 import contextlib
+import dataclasses
 import os
 import re
 import shutil
@@ -507,7 +506,9 @@ def discover_fault_points() -> list[FaultPoint]:
             try:
                 for key, value in world.env().items():
                     patch.setenv(key, value)
-                project = dataclasses.replace(load_project(world.work, need_token=True), policy=FAST)
+                project = dataclasses.replace(
+                    load_project(world.work, need_token=True), policy=FAST
+                )
                 request = ReleaseRequest(bump=Bump.parse(VERSION), send_email=True)
                 planned = plan_release(project, request)
                 recorder = _Recorder(world.sandbox, smtp.mailbox)

@@ -50,8 +50,8 @@ from release_tool.errors import FileEditError, ReleaseError, UsageError
 from release_tool.git_repo import run_git
 from release_tool.github_api import GitHub, TreeEntry
 from release_tool.plan import Outcome, RunState, StepPlan
-from release_tool.steps.downstream import plan_released
 from release_tool.sandbox import Sandbox
+from release_tool.steps.downstream import plan_released
 from release_tool.versions import parse_version
 
 BRANCH = "release-tool/edx-proctoring"
@@ -1033,7 +1033,7 @@ def test_tree_sha_after_matches_git(tmp_path: Path) -> None:
 def test_downstream_actions_compare_without_the_client(tmp_path: Path) -> None:
     # Frozen actions: the plan a dry run shows and the one a real run applies compare equal.
     fields = {f.name for f in dataclasses.fields(DownstreamPRAction) if not f.compare}
-    assert fields == {"gh", "links"}
+    assert fields == {"gh"}
 
 
 def test_several_downstreams_report_every_pr_url(sandbox: Sandbox, tmp_path: Path) -> None:

@@ -27,7 +27,6 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from release_tool.config import EmailConfig
 from release_tool.email import (
     EmailContext,
-    LinkBoard,
     SendEmailAction,
     WriteDraftAction,
     is_safe_url,
@@ -40,6 +39,7 @@ from release_tool.email import (
     smtp_settings,
 )
 from release_tool.errors import ConfigError, StepFailed, UsageError
+from release_tool.plan import RunState
 
 SENDER = "Open edX Release Bot <release-bot@example.org>"
 TO = "release-notifications@edx.org"
@@ -165,8 +165,12 @@ def test_render_is_byte_for_byte_deterministic(tmp_path: Path) -> None:
     assert first == second
 
     draft = tmp_path / "dist" / "release" / "5.3.0" / "notification.eml"
-    assert WriteDraftAction(draft, render()).apply().summary.startswith("email draft written")
-    again = WriteDraftAction(draft, render()).apply()
+    assert (
+        WriteDraftAction(draft, render())
+        .apply(RunState())
+        .summary.startswith("email draft written")
+    )
+    again = WriteDraftAction(draft, render()).apply(RunState())
     assert again.summary.startswith("email draft unchanged")
     assert draft.read_bytes() == first
     assert parse(draft.read_bytes())["Message-ID"] == "<release.edx-proctoring.5.3.0@example.org>"
@@ -417,7 +421,7 @@ def plan(
     *,
     send: bool,
     environ: dict[str, str] | None = None,
-    links: LinkBoard | None = None,
+    known: RunState | None = None,
     **changes: Any,
 ) -> Any:
     context = make_context(**changes.pop("context", {}))
@@ -429,7 +433,7 @@ def plan(
         send=send,
         environ=environ or {},
         override_dir=None,
-        links=links,
+        known=known,
     )
 
 
@@ -447,8 +451,8 @@ def test_plan_without_sending_is_the_draft_only(tmp_path: Path) -> None:
     assert email_plan.notes == ("the email is written as a draft only; sending was not asked",)
     assert not (tmp_path / "dist").exists()  # planning wrote nothing
 
-    outcome = draft.apply()
-    assert outcome.outputs == {"email_draft": str(draft.path)}
+    outcome = draft.apply(RunState())
+    assert outcome.produced == RunState(email_draft=str(draft.path))
     assert draft.path.read_bytes() == message_bytes(email_plan.message)
 
 
@@ -629,8 +633,9 @@ def server_tls(certificate: tuple[Path, Path]) -> ssl.SSLContext:
     return context
 
 
-def apply_all(actions: tuple[Any, ...]) -> list[Any]:
-    return [action.apply() for action in actions]
+def apply_all(actions: tuple[Any, ...], state: RunState | None = None) -> list[Any]:
+    state = state or RunState()
+    return [action.apply(state) for action in actions]
 
 
 def test_send_through_a_real_server_once(tmp_path: Path, smtp_server: Server) -> None:
@@ -661,7 +666,9 @@ def test_send_through_a_real_server_once(tmp_path: Path, smtp_server: Server) ->
 
     record = draft.path.parent / "sent"
     assert record.read_text() == "<release.edx-proctoring.5.3.0@example.org>\n"
-    assert outcomes[1].outputs == {"email_message_id": "<release.edx-proctoring.5.3.0@example.org>"}
+    assert outcomes[1].produced == RunState(
+        email_message_id="<release.edx-proctoring.5.3.0@example.org>"
+    )
 
     # A re-run plans no send (and needs no SMTP settings at all) ...
     rerun = plan(tmp_path, send=True, environ={}, smtp_security="none")
@@ -670,7 +677,7 @@ def test_send_through_a_real_server_once(tmp_path: Path, smtp_server: Server) ->
     assert "already sent (Message-ID <release.edx-proctoring.5.3.0@example.org>)" in rerun.notes[0]
     apply_all(rerun.actions)
     # ... and a stale send action applied again sees the record and does nothing.
-    assert send.apply().summary.startswith("email already sent")
+    assert send.apply(RunState()).summary.startswith("email already sent")
     assert len(smtp_server.handler.messages) == 1
 
 
@@ -713,10 +720,10 @@ def test_a_wrong_password_is_a_clear_failure_without_the_password(
         "RELEASE_TOOL_SMTP_PASSWORD": "wrong-" + PASSWORD,
     }
     draft, send = plan(tmp_path, send=True, environ=environ, smtp_security="none").actions
-    draft.apply()
+    draft.apply(RunState())
 
     with pytest.raises(StepFailed) as excinfo:
-        send.apply()
+        send.apply(RunState())
 
     error = excinfo.value
     assert "refused the login of user 'bot'" in error.message
@@ -733,10 +740,10 @@ def test_a_wrong_password_is_a_clear_failure_without_the_password(
 def test_a_refused_connection_fails_clearly_and_keeps_the_draft(tmp_path: Path) -> None:
     environ = {"RELEASE_TOOL_SMTP_HOST": "127.0.0.1", "RELEASE_TOOL_SMTP_PORT": str(free_port())}
     draft, send = plan(tmp_path, send=True, environ=environ, smtp_security="none").actions
-    draft.apply()
+    draft.apply(RunState())
 
     with pytest.raises(StepFailed) as excinfo:
-        send.apply()
+        send.apply(RunState())
 
     assert "refused the connection" in excinfo.value.message
     assert str(draft.path) in excinfo.value.hint
@@ -777,9 +784,9 @@ def test_starttls_with_an_untrusted_certificate_fails(
     server = next(servers)
     try:
         draft, send = plan(tmp_path, send=True, environ=server.environ).actions
-        draft.apply()
+        draft.apply(RunState())
         with pytest.raises(StepFailed, match=r"TLS certificate .* is not trusted") as excinfo:
-            send.apply()
+            send.apply(RunState())
     finally:
         next(servers, None)
 
@@ -791,7 +798,7 @@ def test_starttls_with_an_untrusted_certificate_fails(
 def test_starttls_against_a_server_without_it_fails(tmp_path: Path, smtp_server: Server) -> None:
     send = plan(tmp_path, send=True, environ=smtp_server.environ).actions[1]
     with pytest.raises(StepFailed, match="STARTTLS"):
-        send.apply()
+        send.apply(RunState())
     assert smtp_server.handler.messages == []
 
 
@@ -815,31 +822,33 @@ def test_implicit_tls(
 def test_links_known_only_at_apply_time_reach_draft_and_mail(
     tmp_path: Path, smtp_server: Server
 ) -> None:
-    board = LinkBoard()
     release = "https://github.com/openedx/edx-proctoring/releases/tag/v5.3.0"
     pr_a = "https://github.com/openedx/edx-platform/pull/36300"
-    pr_b = "https://github.com/openedx/edx-platform/pull/36301"
+    pr_b = "https://github.com/openedx/edx-platform-next/pull/36301"
     email_plan = plan(
         tmp_path,
         send=True,
         environ=smtp_server.environ,
-        links=board,
+        known=RunState(pending_prs=("openedx/edx-platform", "openedx/edx-platform-next")),
         smtp_security="none",
         context={"release_url": None, "downstream_pr_urls": ()},
     )
-    # The plan shows what is known at plan time: no release, no PRs yet.
-    assert release not in email_plan.actions[0].details()
-    assert "Upgrade pull requests" not in email_plan.actions[0].details()
+    # The plan shows what is known at plan time: no release, and a marked placeholder for
+    # each PR the run will open.
+    preview_text = email_plan.actions[0].details()
+    assert release not in preview_text
+    assert (
+        "- [the PR on openedx/edx-platform: its URL is known once the run opens it]\n"
+        "- [the PR on openedx/edx-platform-next: its URL is known once the run opens it]\n"
+    ) in preview_text
 
-    # Earlier actions complete; the pipeline records their outputs.
-    board.record({"release_url": release, "tag": "v5.3.0"})
-    board.record({"downstream_pr_url": pr_a})
-    board.record({"downstream_pr_urls": f"{pr_a}\n{pr_b}"})
-    apply_all(email_plan.actions)
+    # Earlier actions completed: the run state they produced reaches the actions.
+    apply_all(email_plan.actions, RunState(release_url=release, pr_urls=(pr_a, pr_b)))
 
     draft_text, draft_html = parts(parse(email_plan.draft_path.read_bytes()))
     sent_text, _ = parts(parse(smtp_server.handler.messages[0].content))
     for text in (draft_text, sent_text):
         assert f"Release notes: {release}" in text
         assert f"- {pr_a}\n- {pr_b}\n" in text
+        assert "known once the run opens it" not in text
     assert f'href="{pr_b}"' in draft_html

@@ -25,9 +25,9 @@ from release_tool.github_api import GitHub, api_url, release_web_url, web_url
 from release_tool.pipeline import RunResult, apply_plan, plan_release
 from release_tool.plan import ReleasePlan
 from release_tool.project import Bump, Project, ReleaseRequest, RetryPolicy
+from release_tool.sandbox import Sandbox
 from release_tool.status import remote_status
 from release_tool.steps.github_release import actions_token_warning
-from release_tool.sandbox import Sandbox
 from release_tool.versions import parse_version
 
 # Retries that do not make a test wait: the policy is the client's, so tests can shrink it.
@@ -81,9 +81,7 @@ def plan(project: Project, bump: str = "minor", **request: Any) -> ReleasePlan:
     return plan_release(project, ReleaseRequest(bump=Bump.parse(bump), **request))
 
 
-def release(
-    project: Project, bump: str = "minor", **request: Any
-) -> tuple[ReleasePlan, RunResult]:
+def release(project: Project, bump: str = "minor", **request: Any) -> tuple[ReleasePlan, RunResult]:
     planned = plan(project, bump, **request)
     return planned, apply_plan(planned)
 

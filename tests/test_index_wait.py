@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from release_tool.plan import RunState
 from release_tool.errors import ConfigError, StepFailed
 from release_tool.index_wait import (
     ACCEPT,
@@ -26,6 +25,7 @@ from release_tool.index_wait import (
     plan_wait_for_index,
     project_url,
 )
+from release_tool.plan import RunState
 from release_tool.versions import parse_version
 
 VERSION = parse_version("5.3.0")

@@ -17,25 +17,9 @@ from dataclasses import dataclass, field
 from release_tool.downstream.pins import FileChange
 from release_tool.files.write import unified_diff
 from release_tool.github_api import GitHub, PullInfo
-from release_tool.plan import Outcome
+from release_tool.plan import Outcome, RunState
 
 STEP = "downstream"
-
-
-@dataclass
-class PullLinks:
-    """The PR URLs of one run's downstream step, shared by its actions.
-
-    `apply_plan` merges outcomes with `dict.update`, so each action reports every URL known so
-    far: the last one's `downstream_pr_urls` holds them all.
-    """
-
-    urls: list[str] = field(default_factory=list)
-
-    def add(self, url: str) -> dict[str, str]:
-        if url not in self.urls:
-            self.urls.append(url)
-        return {"downstream_pr_urls": "\n".join(self.urls)}
 
 
 @dataclass(frozen=True)
@@ -62,7 +46,6 @@ class DownstreamPRAction:
     pull: PullInfo | None  # the open PR found while planning
     update_branch: bool
     pull_changes: tuple[tuple[str, str], ...] = ()  # fields to PATCH on the open PR
-    links: PullLinks = field(default_factory=PullLinks, repr=False, compare=False)
     step: str = STEP
 
     @property
@@ -107,7 +90,7 @@ class DownstreamPRAction:
         diffs = "".join(unified_diff(c.path, c.edit.old_text, c.edit.new_text) for c in self.files)
         return "\n".join(lines) + "\n" + diffs
 
-    def apply(self) -> Outcome:
+    def apply(self, state: RunState) -> Outcome:
         """Write the commit on the planned base commit, point the branch, open or update the PR.
 
         The base is not read again: the commit's parent is the commit the plan read, so the PR
@@ -167,7 +150,7 @@ class DownstreamPRAction:
                 f" (the base moved during the run: the PR is based on {self.base_commit[:12]}, "
                 "GitHub will merge it 3-way)"
             )
-        return Outcome(summary, self.links.add(pull.html_url))
+        return Outcome(summary, RunState(pr_urls=(pull.html_url,)))
 
 
 @dataclass(frozen=True)
@@ -187,6 +170,6 @@ class DispatchWorkflowAction:
     def details(self) -> str:
         return "\n".join(f"{key}: {value}" for key, value in self.inputs)
 
-    def apply(self) -> Outcome:
+    def apply(self, state: RunState) -> Outcome:
         self.gh.dispatch(self.repository, self.workflow, ref=self.ref, inputs=dict(self.inputs))
         return Outcome(f"dispatched {self.workflow} on {self.repository}")

@@ -27,14 +27,13 @@ from release_tool.downstream.actions import (
     STEP,
     DispatchWorkflowAction,
     DownstreamPRAction,
-    PullLinks,
 )
 from release_tool.downstream.pins import FileChange, expected_tree, read_pins, version_key
 from release_tool.downstream.reads import entry_key, resolve_target
 from release_tool.errors import UsageError
 from release_tool.files.requirements import PinChange
 from release_tool.github_api import GitHub
-from release_tool.plan import Action, StepPlan
+from release_tool.plan import Action, RunState, StepPlan
 from release_tool.versions import Version
 
 
@@ -61,22 +60,25 @@ def plan_downstream(
     actions: list[Action] = []
     done: list[str] = []  # entries with nothing to do, and why
     notes: list[str] = []  # what the plan should say besides its actions
-    links = PullLinks()
+    urls: list[str] = []  # open PRs' URLs, known now: reported even if nothing changes
     for index, entry in enumerate(config.downstream):
         if entry.strategy == "dispatch":
             planned = _plan_dispatch(gh, entry, index, upgrade)
         else:
-            planned = _plan_edit(gh, entry, index, upgrade, templates, links)
+            planned = _plan_edit(gh, entry, index, upgrade, templates, urls)
         if isinstance(planned, str):
             done.append(planned)
         else:
             action, note = planned
             actions.append(action)
             notes += [note] if note else []
-    known = {"downstream_pr_urls": "\n".join(links.urls)} if links.urls else {}
+    pending = tuple(
+        a.repository for a in actions if isinstance(a, DownstreamPRAction) and a.pull is None
+    )
+    known = RunState(pr_urls=tuple(dict.fromkeys(urls)), pending_prs=pending)
     if not actions:
-        return StepPlan(STEP, skipped="already done: " + "; ".join(done), outputs=known)
-    return StepPlan(STEP, tuple(actions), notes=tuple(done + notes), outputs=known)
+        return StepPlan(STEP, skipped="already done: " + "; ".join(done), known=known)
+    return StepPlan(STEP, tuple(actions), notes=tuple(done + notes), known=known)
 
 
 def _plan_edit(
@@ -85,7 +87,7 @@ def _plan_edit(
     index: int,
     upgrade: Upgrade,
     templates: Path | None,
-    links: PullLinks,
+    urls: list[str],
 ) -> tuple[Action, str] | str:
     """The entry's action and a note, or why there is nothing to do."""
     if not entry.files:
@@ -99,7 +101,7 @@ def _plan_edit(
     branch = entry.branch.format(package=upgrade.package)
     pull = gh.open_pull(repo, target.head_owner, branch)
     if pull is not None:
-        links.add(pull.html_url)  # known now: the plan reports it even if nothing changes
+        urls.append(pull.html_url)
     if pins.already_current:
         where = f" (PR #{pull.number} {pull.html_url} is still open)" if pull else ""
         return f"{repo}@{base} already pins {upgrade.package} {upgrade.version}{where}"
@@ -140,7 +142,6 @@ def _plan_edit(
         have_reviewers = {x.lower() for x in (*pull.reviewers, pull.author)}
         reviewers = tuple(x for x in reviewers if x.lower() not in have_reviewers)
         if not (update_branch or pull_changes or labels or reviewers):
-            links.add(pull.html_url)
             return f"{repo}: PR #{pull.number} is up to date ({pull.html_url})"
     action = DownstreamPRAction(
         gh=gh,
@@ -163,7 +164,6 @@ def _plan_edit(
         pull=pull,
         update_branch=update_branch,
         pull_changes=tuple(pull_changes),
-        links=links,
     )
     return action, note
 

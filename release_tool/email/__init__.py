@@ -7,7 +7,6 @@ The package, by concern:
   stable Message-ID), `message_bytes`, `preview`, and the address and link checks.
 - `smtp`: `SmtpSettings` from the environment and config, and sending one message.
 - `actions`: `WriteDraftAction`, `SendEmailAction`, the `sent` record and `plan_email_actions`.
-- `links`: `LinkBoard`, the links learned while the plan is applied.
 
 Everything other modules use is re-exported here: `from release_tool.email import ...`.
 Importing the package does not import docutils or markdown-it; they load on first render.
@@ -26,7 +25,6 @@ from release_tool.email.actions import (
     plan_email_actions,
     sent_record,
 )
-from release_tool.email.links import LinkBoard
 from release_tool.email.message import (
     EmailContext,
     message_bytes,
@@ -43,7 +41,6 @@ __all__ = [
     "EmailContext",
     "EmailPlan",
     "EmailSpec",
-    "LinkBoard",
     "NotesFormat",
     "SendEmailAction",
     "SmtpSettings",

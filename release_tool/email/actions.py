@@ -2,7 +2,8 @@
 
 `plan_email_actions` returns a `WriteDraftAction` (the .eml file) and, when sending is asked and
 not already done, a `SendEmailAction`. Both keep an `EmailSpec` (the inputs of `render_email`)
-so they can render again at apply time with the links a `LinkBoard` learned meanwhile. The
+so they can render again at apply time with the run state (the release and PR URLs the run
+produced). At plan time, a PR the run has yet to open shows as a marked placeholder. The
 `sent` record next to the draft holds the Message-ID of every announcement that went out; a
 version listed there is never sent again.
 """
@@ -11,14 +12,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
 from pathlib import Path
 
 from release_tool.config import EmailConfig
-from release_tool.email.links import LinkBoard
 from release_tool.email.message import (
     EmailContext,
     message_bytes,
@@ -29,7 +29,7 @@ from release_tool.email.message import (
 from release_tool.email.smtp import SmtpSettings, send_message, smtp_settings
 from release_tool.errors import StepFailed, UsageError
 from release_tool.files.write import write_bytes_atomically
-from release_tool.plan import Outcome
+from release_tool.plan import Outcome, RunState
 
 SENT_RECORD = "sent"
 
@@ -44,8 +44,19 @@ class EmailSpec:
     override_dir: Path | None = None
     message_id_domain: str | None = None
 
-    def render(self, links: LinkBoard | None = None) -> EmailMessage:
-        context = links.fill(self.context) if links is not None else self.context
+    def render(self, state: RunState | None = None, *, planned: bool = False) -> EmailMessage:
+        """The message with what `state` knows: at apply time the run's results; `planned`,
+        a dry run's rendering, where each PR still to be opened shows as a placeholder."""
+        context = self.context
+        if state is not None:
+            context = replace(
+                context,
+                release_url=state.release_url or context.release_url,
+                downstream_pr_urls=tuple(
+                    dict.fromkeys((*context.downstream_pr_urls, *state.pr_urls))
+                ),
+                pending_prs=state.pending_prs if planned else (),
+            )
         return render_email(
             self.config,
             context,
@@ -55,13 +66,9 @@ class EmailSpec:
         )
 
 
-def _current(
-    message: EmailMessage, spec: EmailSpec | None, links: LinkBoard | None
-) -> EmailMessage:
-    # Re-render only when something can have changed since planning: the board's links.
-    if spec is None or links is None:
-        return message
-    return spec.render(links)
+def _current(message: EmailMessage, spec: EmailSpec | None, state: RunState) -> EmailMessage:
+    # The run's state (release and PR URLs) is only known now; without a spec, as planned.
+    return message if spec is None else spec.render(state)
 
 
 @dataclass(frozen=True)
@@ -71,7 +78,6 @@ class WriteDraftAction:
     path: Path
     message: EmailMessage  # the plan-time rendering, shown by details()
     spec: EmailSpec | None = None
-    links: LinkBoard | None = None
     step: str = "email"
 
     def describe(self) -> str:
@@ -80,14 +86,14 @@ class WriteDraftAction:
     def details(self) -> str:
         return preview(self.message)
 
-    def apply(self) -> Outcome:
-        data = message_bytes(_current(self.message, self.spec, self.links))
+    def apply(self, state: RunState) -> Outcome:
+        data = message_bytes(_current(self.message, self.spec, state))
         if self.path.is_file() and self.path.read_bytes() == data:
             summary = f"email draft unchanged: {self.path}"
         else:
             write_bytes_atomically(self.path, data)
             summary = f"email draft written: {self.path}"
-        return Outcome(summary, {"email_draft": str(self.path)})
+        return Outcome(summary, RunState(email_draft=str(self.path)))
 
 
 @dataclass(frozen=True)
@@ -99,7 +105,6 @@ class SendEmailAction:
     draft_path: Path
     record: Path
     spec: EmailSpec | None = None
-    links: LinkBoard | None = None
     step: str = "email"
 
     def describe(self) -> str:
@@ -115,8 +120,8 @@ class SendEmailAction:
             f"recorded in: {self.record}"
         )
 
-    def apply(self) -> Outcome:
-        message = _current(self.message, self.spec, self.links)
+    def apply(self, state: RunState) -> Outcome:
+        message = _current(self.message, self.spec, state)
         msgid = str(message["Message-ID"])
         context = self.spec.context if self.spec else None
         if context is not None:
@@ -125,7 +130,7 @@ class SendEmailAction:
             already = msgid if _listed(self.record, msgid) else None
         if already:  # sent by an earlier run since this plan was made: never twice
             return Outcome(
-                f"email already sent (Message-ID {already})", {"email_message_id": already}
+                f"email already sent (Message-ID {already})", RunState(email_message_id=already)
             )
         # The draft is dated with the release date for stable bytes; the message that leaves
         # says when it was actually sent, as RFC 5322's Date means.
@@ -142,7 +147,7 @@ class SendEmailAction:
         summary = f"email sent (Message-ID {msgid})"
         if refused:
             summary += "; refused by the server: " + ", ".join(sorted(refused))
-        return Outcome(summary, {"email_message_id": msgid})
+        return Outcome(summary, RunState(email_message_id=msgid))
 
 
 def _listed(record: Path, msgid: str) -> bool:
@@ -191,27 +196,29 @@ def plan_email_actions(
     send: bool,
     environ: Mapping[str, str],
     override_dir: Path | None,
-    links: LinkBoard | None = None,
+    known: RunState | None = None,
     message_id_domain: str | None = None,
 ) -> EmailPlan:
     """The draft action, and the send action when `send` is asked and not already done.
 
     Reads only (templates, the `sent` record, `environ`); raises ConfigError for a broken
     template and UsageError for a bad address or missing SMTP settings, all before anything
-    is applied. `links` is the run's LinkBoard, if links are still to come.
+    is applied. `known` is what the run knows when planned (the plan-time rendering shows
+    it, with a placeholder for each PR still to be opened); the actions render again with
+    the run's state when applied.
     """
     spec = EmailSpec(config, context, sender, override_dir, message_id_domain)
-    message = spec.render(links)
+    message = spec.render(known, planned=True)
     draft = draft_path_for(config, repo_root, context.version)
     record = draft.parent / SENT_RECORD
-    actions: list[EmailAction] = [WriteDraftAction(draft, message, spec, links)]
+    actions: list[EmailAction] = [WriteDraftAction(draft, message, spec)]
     notes: list[str] = []
     already = sent_record(record, context.package, context.version) if send else None
     if already:
         notes.append(f"email already sent (Message-ID {already}); not sending it again")
     elif send:
         smtp = smtp_settings(config, environ)
-        actions.append(SendEmailAction(message, smtp, draft, record, spec, links))
+        actions.append(SendEmailAction(message, smtp, draft, record, spec))
     else:
         notes.append("the email is written as a draft only; sending was not asked")
     return EmailPlan(tuple(actions), message, draft, record, tuple(notes), already)

@@ -52,6 +52,8 @@ class EmailContext:
     index_url: str  # the version's page on the index, e.g. https://pypi.org/project/x/1.0/
     release_url: str | None = None
     downstream_pr_urls: tuple[str, ...] = ()
+    # Repositories whose PR the run has yet to open: a plan-time rendering shows a placeholder.
+    pending_prs: tuple[str, ...] = ()
     notes_format: NotesFormat = "rst"
 
 
@@ -166,8 +168,16 @@ def _template_variables(context: EmailContext) -> dict[str, Any]:
         "tag_url": context.tag_url,
         "release_url": context.release_url,
         "index_url": context.index_url,
-        "downstream_pr_urls": list(context.downstream_pr_urls),
+        "downstream_pr_urls": [
+            *context.downstream_pr_urls,
+            *(pending_pr_placeholder(repository) for repository in context.pending_prs),
+        ],
     }
+
+
+def pending_pr_placeholder(repository: str) -> str:
+    """What a dry run shows where the URL of a PR the run will open goes."""
+    return f"[the PR on {repository}: its URL is known once the run opens it]"
 
 
 def _check_addresses(sender: str, config: EmailConfig) -> None:

@@ -11,7 +11,7 @@ dry run shows the same recovery and the same release a real run then applies.
 from __future__ import annotations
 
 from release_tool.errors import UsageError
-from release_tool.git_repo import ReleaseLock, RecoverAction, RemoteState, journal_tags
+from release_tool.git_repo import RecoverAction, ReleaseLock, RemoteState, journal_tags
 from release_tool.plan import StepPlan
 from release_tool.project import Project, Recovery
 from release_tool.steps.base import Planning
