@@ -37,8 +37,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on the package."""
-    session.install(".[test]", "mypy", "types-docutils")
+    """mypy --strict on the package, the tests and the benchmarks (pyproject's [tool.mypy])."""
+    session.install(".[dev]")
     session.run("mypy")
 
 

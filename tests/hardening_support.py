@@ -247,7 +247,7 @@ class Run:
 
 
 def cli_in_process(
-    world: World, *args: str, env: Mapping[str, str] | None = None, fast: bool = True
+    world: World, *args: str, env: Mapping[str, str | None] | None = None, fast: bool = True
 ) -> Run:
     """`release-tool -C WORK ARGS` in this process (CliRunner), with fast GitHub retries."""
     from click.testing import CliRunner

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from sandbox_fixtures import (
@@ -51,6 +51,7 @@ from release_tool.git_repo import run_git
 from release_tool.github_api import GitHub, TreeEntry
 from release_tool.plan import Outcome, RunState, StepPlan
 from release_tool.sandbox import Sandbox
+from release_tool.sandbox.store import Entry
 from release_tool.steps.downstream import plan_released
 from release_tool.versions import parse_version
 
@@ -275,10 +276,12 @@ def test_a_new_pr_editing_4_files_takes_14_requests(
     config = example_config(tmp_path, files=("requirements/edx/*.txt",), constraints=())
     base = _base(sandbox)
     planned, calls = _run_downstream(sandbox, config)
-    assert len(planned.actions[0].files) == 4
+    assert len(cast(DownstreamPRAction, planned.actions[0]).files) == 4
     d = f"/repos/{DOWNSTREAM}"
     # Each matched file's blob, in path order.
-    blobs = [sandbox.store.entry_at(DOWNSTREAM, base, path).sha for path in PINNED_FILES]
+    blobs = [
+        cast(Entry, sandbox.store.entry_at(DOWNSTREAM, base, path)).sha for path in PINNED_FILES
+    ]
     assert len(set(blobs)) == 4
     assert _paths(calls) == [
         ("GET", d),
@@ -418,14 +421,15 @@ def test_a_directory_over_githubs_listing_cap_is_read_from_its_tree(
     _commit_files(github_client, many)
     before = len(sandbox.requests)
     (action,) = plan_downstream(client(sandbox), example_config(tmp_path), upgrade()).actions
+    assert isinstance(action, DownstreamPRAction)
     assert "requirements/edx/zz-last.txt" in [c.path for c in action.files]
     calls = [p.split("?")[0] for _, p, _ in api_calls(sandbox, before)]
     base = _base(sandbox)
     d = f"/repos/{DOWNSTREAM}"
     trees = [
         sandbox.store.resolve_tree(DOWNSTREAM, base),
-        sandbox.store.entry_at(DOWNSTREAM, base, "requirements").sha,
-        sandbox.store.entry_at(DOWNSTREAM, base, "requirements/edx").sha,
+        cast(Entry, sandbox.store.entry_at(DOWNSTREAM, base, "requirements")).sha,
+        cast(Entry, sandbox.store.entry_at(DOWNSTREAM, base, "requirements/edx")).sha,
     ]
     assert calls[2:6] == [
         f"{d}/contents/requirements/edx",  # 1,000 entries: maybe not all of them
@@ -443,10 +447,11 @@ def test_a_glob_with_wildcard_directories_lists_below_its_literal_part(
     config = example_config(tmp_path, files=("requirements/*/base.txt",), constraints=())
     gh = RecordingGitHub(sandbox.api_url, MAINTAINER_TOKEN, policy=FAST)
     (action,) = plan_downstream(gh, config, upgrade()).actions
+    assert isinstance(action, DownstreamPRAction)
     assert [c.path for c in action.files] == ["requirements/edx/base.txt"]
     base = _base(sandbox)
     root = sandbox.store.resolve_tree(DOWNSTREAM, base)
-    requirements = sandbox.store.entry_at(DOWNSTREAM, base, "requirements").sha
+    requirements = cast(Entry, sandbox.store.entry_at(DOWNSTREAM, base, "requirements")).sha
     d = f"/repos/{DOWNSTREAM}"
     assert [(p, q) for _, p, q in gh.sent if "/git/trees/" in p] == [
         (f"{d}/git/trees/{root}", None),
@@ -476,7 +481,7 @@ def test_rerun_after_success_writes_nothing(sandbox: Sandbox, tmp_path: Path) ->
     assert calls[8:] == [
         f"{d}/git/commits/{head_of(sandbox)}",
         *[
-            f"{d}/git/trees/{sandbox.store.entry_at(DOWNSTREAM, base, t).sha}"
+            f"{d}/git/trees/{cast(Entry, sandbox.store.entry_at(DOWNSTREAM, base, t)).sha}"
             if t
             else f"{d}/git/trees/{sandbox.store.resolve_tree(DOWNSTREAM, base)}"
             for t in ("", "requirements", "requirements/edx")
@@ -796,6 +801,7 @@ def test_every_era_through_the_downstream_step(
     )
     wanted = upgrade(golden.new_version, golden.package)
     (action,) = plan_downstream(client(sandbox), config, wanted).actions
+    assert isinstance(action, DownstreamPRAction)
     assert [c.edit.changes for c in action.files] == [golden.changes]
     apply_step(plan_downstream(client(sandbox), config, wanted))
 

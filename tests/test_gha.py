@@ -502,7 +502,7 @@ def test_failed_run_summary_marks_the_step_and_what_did_not_run() -> None:
 
 
 def test_nothing_to_do_summary() -> None:
-    result = {"applied": [], "outputs": {}}
+    result: dict[str, Any] = {"applied": [], "outputs": {}}
     assert summary_markdown(plan_json(), result, None, redact=no_redaction).startswith(
         heading("Nothing to do: edx-proctoring 5.3.0 (v5.3.0)")
     )

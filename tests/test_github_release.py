@@ -389,6 +389,7 @@ def limited_github() -> Iterator[tuple[str, list[tuple[str, str]]]]:
             self.rfile.read(length)
             key = (self.command, self.path)
             log.append(key)
+            body: dict[str, Any]
             if key not in seen:
                 seen.add(key)
                 status, body = (

@@ -206,7 +206,7 @@ class Case:
 
     says: str | tuple[str, ...]  # the error line contains this (or one of these), any case
     args: tuple[str, ...] = ("release", "5.3.0", "--yes", "--send-email")
-    spoil: Callable[[World], None] | None = None
+    spoil: Callable[[World], object] | None = None
     env: dict[str, str | None] = field(default_factory=dict)  # None: unset
     code: int = 2
     xfail: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from typing import cast
 
 import packaging.version
 import pytest
@@ -363,7 +364,8 @@ def test_canonical_fast_path_agrees_with_the_libraries(version: Version) -> None
     from release_tool.versions import _CANONICAL_PEP440, _CANONICAL_SEMVER, _canonical
 
     pep = packaging.version.Version(version.pep440)
-    slow_pep = Version(*pep.release, pre=pep.pre)  # what the library path builds
+    # what the library path builds
+    slow_pep = Version(*cast("tuple[int, int, int]", pep.release), pre=pep.pre)
     assert _canonical(_CANONICAL_PEP440, version.pep440) == slow_pep == version
     sem = semver.Version.parse(version.semver)
     assert _canonical(_CANONICAL_SEMVER, version.semver) is not None
