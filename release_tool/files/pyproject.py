@@ -14,7 +14,14 @@ import re
 from typing import Any
 
 from release_tool.errors import FileEditError
-from release_tool.files import FoundVersion, Span, exactly_one, found_at, line_of, replace_spans
+from release_tool.files.spans import (
+    FoundVersion,
+    Span,
+    exactly_one,
+    found_at,
+    line_of,
+    replace_spans,
+)
 from release_tool.versions import Version
 
 WHERE = "[project] version"
