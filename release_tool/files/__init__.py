@@ -12,10 +12,12 @@ npm_lockfile   top-level `"version"`, and `packages[""].version`    `release_too
 pyproject      `[project] version` (static only)                    `release_tool.files.pyproject`
 =============  ===================================================  ==========================
 
-Editors work on text, not on parsed-and-dumped data: a JSON or TOML round trip would lose
-duplicate `"//"` keys, a missing final newline, quote styles or indentation, and the diff the
-maintainer reviews must show one changed token per location. Each location must be found exactly
-once; otherwise the editor raises `FileEditError` naming the file and the line(s).
+Editors change one token per location and keep every other byte: a plain JSON or TOML round
+trip would lose duplicate `"//"` keys, a missing final newline, quote styles or indentation, and
+the diff the maintainer reviews must show one changed token per location. (The pyproject editor
+goes through tomlkit, whose round trip is byte-exact, and checks that it was.) Each location must
+be found exactly once; otherwise the editor raises `FileEditError` naming the file and the
+line(s).
 
 Editors do no I/O: the caller reads the text (without newline translation) and writes it back.
 """
