@@ -17,7 +17,7 @@ import html
 import re
 import string
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -86,12 +86,6 @@ class Actions:
         if not lines:
             raise ValueError("a blank secret cannot be masked")
         return "\n".join(f"::add-mask::{escape_data(line)}" for line in lines)
-
-    @classmethod
-    def masks(cls, secrets: Iterable[str | None]) -> list[str]:
-        """Mask lines for every non-blank secret, in order, each once."""
-        seen = dict.fromkeys(s for s in secrets if s and s.strip())
-        return [cls.mask(secret) for secret in seen]
 
     def group(self, title: str) -> str:
         """Start a collapsible group in the log (groups do not nest: end one first)."""

@@ -1,4 +1,8 @@
-"""Every local git operation, and the only module that imports GitPython.
+"""Every local git operation: the only module that runs git, and the only one importing GitPython.
+
+Every git command goes through `run_git` (or `start_git`, the same read started now and
+collected later), and every git failure reads the same: `git <command> failed: <reason>`, the
+reason being git's first `fatal:`/`error:` line (`_git_failure`).
 
 Reads (`GitRepo`'s query methods) never change a ref: the remote is inspected with `ls-remote`,
 not `fetch`, so a dry run leaves `refs/remotes/*` as they were. Writes are action objects
@@ -65,10 +69,8 @@ def auth_environment(url: str, token: str | None) -> dict[str, str]:
 class GitRepo:
     """A working copy of the released library.
 
-    Reads are plain `git` subprocesses: a dry run should start as fast as the fastest bump
-    tool, and importing GitPython costs about 50 ms and two `git version` calls before the
-    first command. Writes (commit, tag, push, rollback) go through GitPython, which is
-    imported the first time a run writes.
+    Every command runs through `run_git`: reads as plain `git` subprocesses, writes (commit,
+    tag, push, rollback) through GitPython.
     """
 
     def __init__(self, root: Path, token: str | None = None) -> None:
@@ -87,32 +89,14 @@ class GitRepo:
     # -- plumbing ---------------------------------------------------------------------------
 
     def _git(self, *args: str, remote_url: str | None = None) -> str:
-        """A read: one `git` subprocess, its stdout (stripped), or a ReleaseError with git's
-        own last line of complaint."""
+        """A read: git's stdout (stripped), or the ReleaseError of `_git_failure`."""
         env = auth_environment(remote_url, self._token) if remote_url else {}
-        result = subprocess.run(
-            ["git", *args],
-            cwd=self.root,
-            capture_output=True,
-            text=True,
-            check=False,
-            env={**os.environ, **env},
-        )
-        if result.returncode != 0:
-            raise _git_failure(args[0], result.stderr)
-        return result.stdout.strip()
+        return run_git(*args, cwd=self.root, env=env)
 
     def _write(self, *args: str, remote_url: str | None = None) -> str:
-        """A write, through GitPython (imported here, on the first write of a run)."""
-        import git
-
+        """A write (through GitPython): git's stdout, or the ReleaseError of `_git_failure`."""
         env = auth_environment(remote_url, self._token) if remote_url else {}
-        repo = git.Repo(self.root)
-        try:
-            with repo.git.custom_environment(**env):
-                return str(repo.git.execute(["git", *args]))
-        except git.GitCommandError as exc:
-            raise _git_failure(args[0], str(exc.stderr or "")) from None
+        return run_git(*args, cwd=self.root, env=env, write=True)
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -166,15 +150,9 @@ class GitRepo:
         # The URL is only needed to scope the token's header; without a token, skip asking.
         url = self.remote_url(remote) if self._token else None
         env = auth_environment(url, self._token) if url else {}
-        process = subprocess.Popen(
-            ["git", "ls-remote", "--heads", "--tags", remote],
-            cwd=self.root,
-            text=True,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env={**os.environ, **env},
+        return PendingRemote(
+            remote, start_git("ls-remote", "--heads", "--tags", remote, cwd=self.root, env=env)
         )
-        return PendingRemote(remote, process)
 
     def has_commit(self, sha: str) -> bool:
         try:
@@ -238,6 +216,64 @@ class GitRepo:
             raise StepFailed(f"push to {remote!r} failed: {exc.message}", hint) from None
 
 
+# --- the git runner ------------------------------------------------------------------------
+
+
+def run_git(
+    *args: str, cwd: Path, env: Mapping[str, str] | None = None, write: bool = False
+) -> str:
+    """Run one git command in `cwd` and return its stdout, stripped: the one way the tool runs git.
+
+    `env` is added to the environment (the token's `GIT_CONFIG_*` header, an identity). A
+    read is a plain subprocess, so that a dry run starts fast: importing GitPython costs about
+    50 ms and two `git version` calls before the first command. A `write` (commit, tag, push,
+    rollback) goes through GitPython, imported the first time a run writes. Either way a
+    failure is the ReleaseError of `_git_failure`.
+    """
+    if not write:
+        return start_git(*args, cwd=cwd, env=env).output()
+    import git
+
+    try:
+        return str(git.Git(cwd).execute(["git", *args], env=dict(env or {})))
+    except git.GitCommandError as exc:
+        raise _git_failure(args[0], str(exc.stderr or "")) from None
+
+
+def start_git(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> GitCall:
+    """Start a read now and collect it later (`GitCall.output()`), as `run_git` would return it."""
+    process = subprocess.Popen(
+        ["git", *args],
+        cwd=cwd,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+    )
+    return GitCall(args[0], process)
+
+
+class GitCall:
+    """A git subprocess under way."""
+
+    def __init__(self, command: str, process: subprocess.Popen[str]) -> None:
+        self._command = command
+        self._process = process
+
+    def output(self) -> str:
+        """Wait for git: its stdout (stripped), or the ReleaseError of `_git_failure`."""
+        out, err = self._process.communicate()
+        if self._process.returncode != 0:
+            raise _git_failure(self._command, err)
+        return out.strip()
+
+    def stop(self) -> None:
+        """Kill git if it is still running (its answer is no longer wanted)."""
+        if self._process.returncode is None:
+            self._process.kill()
+            self._process.communicate()
+
+
 def _hostname() -> str:
     import socket  # only the lock needs it, and a dry run takes no lock
 
@@ -276,26 +312,24 @@ class PendingRemote:
     """An `ls-remote` under way; `result()` waits for it. Leaving the `with` block without
     collecting it (planning failed early) stops the process."""
 
-    def __init__(self, remote: str, process: subprocess.Popen[str]) -> None:
+    def __init__(self, remote: str, call: GitCall) -> None:
         self._remote = remote
-        self._process = process
+        self._call = call
 
     def __enter__(self) -> PendingRemote:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._process.returncode is None:
-            self._process.kill()
-            self._process.communicate()
+        self._call.stop()
 
     def result(self) -> RemoteState:
-        out, err = self._process.communicate()
-        if self._process.returncode != 0:
-            failure = _git_failure("ls-remote", err)
+        try:
+            out = self._call.output()
+        except ReleaseError as failure:
             raise ReleaseError(
                 f"remote {self._remote!r} is unreachable: {failure.message}",
                 "check the network, the remote URL and the token",
-            )
+            ) from None
         heads: dict[str, str] = {}
         tags: dict[str, str] = {}
         for line in out.splitlines():
@@ -521,21 +555,6 @@ class RecoverAction:
 
 
 # --- building repositories (the example pair, test fixtures) --------------------------------
-
-
-def run_git(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> str:
-    """Run git outside a GitRepo (building repositories); errors carry git's own message."""
-    result = subprocess.run(
-        ["git", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
-    if result.returncode != 0:
-        raise ReleaseError(f"git {args[0]} failed: {result.stderr.strip()}", "see git's message")
-    return result.stdout.strip()
 
 
 _IDENTITY = {

@@ -369,12 +369,6 @@ class GitHub:
             )
         return None if data is None else str(data["object"]["sha"])
 
-    def commit_tree(self, full_name: str, sha: str) -> str | None:
-        """The tree of a commit; None if the commit is not in that repository."""
-        with self._doing(f"reading commit {sha[:12]} of {full_name}"):
-            data = self._json_or_none("GET", f"/repos/{full_name}/git/commits/{sha}")
-        return None if data is None else str(data["tree"]["sha"])
-
     def commit(self, full_name: str, sha: str) -> CommitInfo | None:
         """A commit's tree and parents; None if the commit is not in that repository."""
         with self._doing(f"reading commit {sha[:12]} of {full_name}"):

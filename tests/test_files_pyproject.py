@@ -59,6 +59,57 @@ def test_shapes(text: str, expected: str) -> None:
     assert editor.write(text, PATH, Version(1, 1, 0, ("rc", 1))) == expected
 
 
+# Each shape: the text, the line the version is on, and the text with 1.1.0rc1 written in.
+@pytest.mark.parametrize(
+    ("text", "line", "expected"),
+    [
+        pytest.param(
+            '[project]\r\nname = "x"\r\nversion = "1.0.0"\r\n\r\n[tool.x]\r\nversion = "1.0.0"\r\n',
+            3,
+            '[project]\r\nname = "x"\r\nversion = "1.1.0rc1"\r\n'
+            '\r\n[tool.x]\r\nversion = "1.0.0"\r\n',
+            id="crlf",
+        ),
+        pytest.param(
+            '[project]\nversion = "1.0.0"   # bumped by release-tool from "1.0.0"\nname = "x"\n',
+            2,
+            '[project]\nversion = "1.1.0rc1"   # bumped by release-tool from "1.0.0"\nname = "x"\n',
+            id="inline-comment",
+        ),
+        pytest.param(
+            "[project]\nname = 'x'\nversion = '1.0.0'\n",
+            3,
+            "[project]\nname = 'x'\nversion = '1.1.0rc1'\n",
+            id="single-quotes",
+        ),
+        pytest.param(
+            '[project]\nname = "x"\ndependencies = [\n    "a>=1.0.0",\n'
+            '    # version = "1.0.0"\n    "b",\n]\nversion = "1.0.0"\n',
+            8,
+            '[project]\nname = "x"\ndependencies = [\n    "a>=1.0.0",\n'
+            '    # version = "1.0.0"\n    "b",\n]\nversion = "1.1.0rc1"\n',
+            id="after-multi-line-array",
+        ),
+        pytest.param(
+            # A line scan would take the ''' in this string for an open multi-line string.
+            '[project]\ndescription = "a \'\'\' b"\nversion = "1.0.0"\n',
+            3,
+            '[project]\ndescription = "a \'\'\' b"\nversion = "1.1.0rc1"\n',
+            id="triple-quote-inside-a-string",
+        ),
+        pytest.param(
+            '[project.urls]\nHome = "h"\n\n[project]\nversion = "1.0.0"\n',
+            5,
+            '[project.urls]\nHome = "h"\n\n[project]\nversion = "1.1.0rc1"\n',
+            id="sub-table-first",
+        ),
+    ],
+)
+def test_shapes_and_lines(text: str, line: int, expected: str) -> None:
+    assert editor.read(text, PATH) == [FoundVersion("[project] version", "1.0.0", line)]
+    assert editor.write(text, PATH, Version(1, 1, 0, ("rc", 1))) == expected
+
+
 # --- errors -----------------------------------------------------------------------------------
 
 
@@ -94,9 +145,7 @@ def test_version_only_in_another_table() -> None:
         'project.version = "1.0.0"\n',
         'project = {name = "x", version = "1.0.0"}\n',
         '[project]\nversion = """1.0.0"""\n',
-        # The line scan takes this for the start of a multi-line string: it must fail safely
-        # (no version found) rather than edit a wrong line.
-        '[project]\ndescription = "a \'\'\' b"\nversion = "1.0.0"\n',
+        "[project]\nversion = '''1.0.0'''\n",
     ],
 )
 def test_version_not_editable_in_place(text: str) -> None:
@@ -116,3 +165,10 @@ def test_invalid_toml_names_the_line() -> None:
     problem = message('[project]\nname = "x"\nversion = "1.0.0\n')
     assert problem.startswith("pyproject.toml: not valid TOML")
     assert "line 3" in problem
+
+
+def test_escaped_version_is_not_rewritten() -> None:
+    # "1.0\u002e0" is 1.0.0 to TOML, but its token is not the version as written.
+    assert message('[project]\nversion = "1.0\\u002e0"\n') == (
+        "pyproject.toml: could not locate [project] version reliably (line 2 does not hold '1.0.0')"
+    )

@@ -20,7 +20,14 @@ import re
 from dataclasses import dataclass
 
 from release_tool.errors import FileEditError
-from release_tool.files import FoundVersion, Span, exactly_one, found_at, line_of, replace_spans
+from release_tool.files.spans import (
+    FoundVersion,
+    Span,
+    exactly_one,
+    found_at,
+    line_of,
+    replace_spans,
+)
 from release_tool.versions import Version
 
 # JSON tokens: a string (escapes included), a punctuation mark, or a bare literal (number,

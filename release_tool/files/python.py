@@ -22,7 +22,7 @@ import tokenize
 from collections.abc import Iterator
 
 from release_tool.errors import FileEditError
-from release_tool.files import FoundVersion, Span, exactly_one, found_at, replace_spans
+from release_tool.files.spans import FoundVersion, Span, exactly_one, found_at, replace_spans
 from release_tool.versions import Version
 
 # A string literal we can edit in place: one token, no escapes, no f/b prefix.

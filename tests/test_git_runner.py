@@ -1,0 +1,68 @@
+"""The one git runner: every git command, read or write, fails the same way - git's reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from release_tool.errors import ReleaseError
+from release_tool.git_repo import GitRepo, run_git, start_git
+
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "A",
+    "GIT_AUTHOR_EMAIL": "a@example.org",
+    "GIT_COMMITTER_NAME": "A",
+    "GIT_COMMITTER_EMAIL": "a@example.org",
+}
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    run_git("init", "-q", "-b", "main", str(tmp_path / "r"), cwd=tmp_path)
+    root = tmp_path / "r"
+    (root / "a.txt").write_text("a\n", encoding="utf-8")
+    run_git("add", "a.txt", cwd=root)
+    run_git("commit", "-qm", "first", cwd=root, env=IDENTITY)
+    return root
+
+
+def failure(*args: str, cwd: Path, write: bool = False) -> ReleaseError:
+    with pytest.raises(ReleaseError) as info:
+        run_git(*args, cwd=cwd, write=write)
+    return info.value
+
+
+@pytest.mark.parametrize("write", [False, True], ids=["read", "write"])
+def test_a_failure_is_gits_first_reason_on_one_line(repo: Path, write: bool) -> None:
+    # `git push` to a missing remote says "fatal: 'nowhere' does not appear to be a git
+    # repository", then advice ("Please make sure you have the correct access rights ...").
+    error = failure("push", "nowhere", "main", cwd=repo, write=write)
+    assert error.message == (
+        "git push failed: fatal: 'nowhere' does not appear to be a git repository"
+    )
+    assert error.hint
+
+
+@pytest.mark.parametrize("write", [False, True], ids=["read", "write"])
+def test_error_lines_count_as_reasons(repo: Path, write: bool) -> None:
+    error = failure("checkout", "-q", "no-such-branch", cwd=repo, write=write)
+    assert error.message == (
+        "git checkout failed: error: pathspec 'no-such-branch' did not match any file(s) "
+        "known to git"
+    )
+
+
+def test_reads_and_writes_return_stripped_stdout(repo: Path) -> None:
+    head = run_git("rev-parse", "HEAD", cwd=repo)
+    assert len(head) == 40
+    assert run_git("rev-parse", "HEAD", cwd=repo, write=True) == head
+    run_git("tag", "-a", "v1", "-m", "one", cwd=repo, env=IDENTITY, write=True)
+    assert GitRepo(repo).local_tags() == {"v1": head}
+
+
+def test_a_started_read_fails_like_run_git(repo: Path) -> None:
+    call = start_git("rev-parse", "--verify", "no-such-ref", cwd=repo)
+    with pytest.raises(ReleaseError) as info:
+        call.output()
+    assert info.value.message == "git rev-parse failed: fatal: Needed a single revision"
