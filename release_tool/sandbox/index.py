@@ -252,7 +252,7 @@ def negotiate(accept: str, format_param: str | None = None) -> str | None:
     JSON, versioned HTML and `text/html`; HTML when nothing is asked; None when only other
     types are acceptable (the caller answers 406). `?format=` wins over the header."""
     if format_param:
-        accept = format_param
+        accept = format_param.replace(" ", "+")  # an unescaped `+` in a query reads as a space
     if not accept.strip():
         return HTML_TYPE
     offers = (JSON_TYPE, HTML_TYPE, "text/html")
