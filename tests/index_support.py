@@ -1,16 +1,11 @@
-"""Helpers for tests that resolve against the sandbox package index: a served index directory
-and an environment in which uv and pip see that index only (no user or system configuration,
-a private cache, no Python downloads)."""
+"""Helpers for tests that resolve against the sandbox package index: an environment in which
+uv and pip see that index only (no user or system configuration, a private cache, no Python
+downloads)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
-
-from release_tool.sandbox.index import IndexServer
 
 
 def hermetic_env(tmp: Path) -> dict[str, str]:
@@ -36,16 +31,3 @@ def hermetic_env(tmp: Path) -> dict[str, str]:
         }
     )
     return env
-
-
-@pytest.fixture
-def index_dir(tmp_path: Path) -> Path:
-    directory = tmp_path / "index"
-    directory.mkdir()
-    return directory
-
-
-@pytest.fixture
-def index(index_dir: Path) -> Iterator[IndexServer]:
-    with IndexServer(index_dir) as server:
-        yield server

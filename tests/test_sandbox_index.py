@@ -12,16 +12,28 @@ import sys
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from index_support import hermetic_env, index, index_dir  # noqa: F401
+from index_support import hermetic_env
 
 from release_tool import sandbox as sb
 from release_tool.sandbox import wheels
 from release_tool.sandbox.index import JSON_TYPE, IndexServer, negotiate
 
 JSON_ACCEPT = {"Accept": JSON_TYPE}
+
+
+@pytest.fixture
+def index_dir(tmp_path: Path) -> Path:
+    return tmp_path / "index"
+
+
+@pytest.fixture
+def index(index_dir: Path) -> Iterator[IndexServer]:
+    with IndexServer(index_dir) as server:
+        yield server
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
