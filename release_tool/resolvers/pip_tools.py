@@ -9,8 +9,9 @@ requirement files.
         compiles=[Compile("requirements/base.in", "requirements/base.txt")],
     )
 
-Each compiled file keeps its header: the command it names (`make upgrade`) is passed back as
-`--custom-compile-command`, so only the pins change. With an `index_url` (the rehearsal's sandbox
+Each compiled file keeps its header: the command it names (`make upgrade`) is passed back in
+`CUSTOM_COMPILE_COMMAND` (pip-compile's way to set it; there is no such option), so only the
+pins change. With an `index_url` (the rehearsal's sandbox
 index) pip-compile resolves there and, unless the file already records an `--index-url` line,
 does not write that URL into the file (`--no-emit-index-url`).
 
@@ -107,9 +108,9 @@ def recompile(
             command = [interpreter, "-m", "piptools", "compile"]
             command += ["--upgrade-package", f"{package}=={version}"]
             command += ["--output-file", entry.output]
+            # pip-compile takes the header's command from the environment, not an option.
             custom = compile_command(old) if old is not None else None
-            if custom:
-                command += ["--custom-compile-command", custom]
+            entry_env = {**run_env, "CUSTOM_COMPILE_COMMAND": custom} if custom else run_env
             if index_url:
                 command += ["--index-url", index_url]
                 if old is None or not re.search(r"^--index-url\b", old, re.MULTILINE):
@@ -119,7 +120,7 @@ def recompile(
             run(
                 command,
                 cwd=tree,
-                env=run_env,
+                env=entry_env,
                 what=f"pip-compile {entry.source} --upgrade-package {package}=={version}",
                 timeout=timeout,
             )
