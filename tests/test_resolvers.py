@@ -348,3 +348,27 @@ def test_failure_reason_is_the_first_error_line() -> None:
     assert "Using CPython" not in details
     assert failure_reason("error: Failed to parse `uv.lock`\n")[0] == "Failed to parse `uv.lock`"
     assert failure_reason("")[0] == "no output"
+
+
+def test_a_pinned_tool_version_is_installed_once_into_the_tools_cache(tmp_path: Path) -> None:
+    from release_tool.resolvers.common import install_tool
+
+    links = tmp_path / "links"
+    wheels.publish(links, "faketool", "1.0", sdist=False)
+    wheels.publish(links, "uv", "0.0.1", sdist=False)  # a "uv" wheel without its binary
+    offline = {**hermetic_env(tmp_path / "env"), "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(links)}
+    tools = tmp_path / "tools"
+    target = install_tool("faketool==1.0", "faketool-1.0", tools_dir=tools, env=offline)
+    assert target == tools / "faketool-1.0"
+    assert (target / "faketool" / "__init__.py").is_file()
+    assert [p.name for p in tools.iterdir()] == ["faketool-1.0"]  # no partial install left
+    # Installed once: a second call reuses it without pip (the links are gone).
+    for wheel in links.glob("faketool-*"):
+        wheel.unlink()
+    assert install_tool("faketool==1.0", "faketool-1.0", tools_dir=tools, env=offline) == target
+    with pytest.raises(ReleaseError, match=r"installing faketool==2\.0 failed"):
+        install_tool("faketool==2.0", "faketool-2.0", tools_dir=tools, env=offline)
+    assert not (tools / "faketool-2.0").exists()
+    # A uv version other than the shipped one comes from the same cache, checked for its binary.
+    with pytest.raises(UsageError, match="has no bin/uv"):
+        uv_resolver.uv_for_version("0.0.1", tools, offline)
