@@ -708,6 +708,12 @@ def sandbox() -> None:
 @click.option(
     "--seed", type=click.Choice(["example"]), help="Create the bundled example repositories first."
 )
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Also serve the wheels and sdists in DIR as a package index at /simple/.",
+)
 def serve(
     root: Path,
     port: int,
@@ -715,6 +721,7 @@ def serve(
     grants: tuple[str, ...],
     faults: tuple[str, ...],
     seed: str | None,
+    index_dir: Path | None = None,
 ) -> None:
     """Serve a sandbox until interrupted, printing its API URL."""
 
@@ -729,7 +736,12 @@ def serve(
         if seed:
             sb.seed_example(root)
         server = sb.Sandbox(
-            root, port=port, tokens=token_map, grants=parsed_grants, faults=parsed_faults
+            root,
+            port=port,
+            tokens=token_map,
+            grants=parsed_grants,
+            faults=parsed_faults,
+            index=index_dir,
         )
 
         def ready(s: sb.Sandbox) -> None:
@@ -738,6 +750,8 @@ def serve(
                 f"git: {s.url}/OWNER/NAME.git   repositories: "
                 f"{', '.join(s.repositories()) or 'none'}"
             )
+            if s.index is not None:
+                OUTPUT.info(f"package index: {s.index_url} (serving {s.index.directory})")
             OUTPUT.info("use it with RELEASE_TOOL_GITHUB_API=" + s.api_url + "; Ctrl-C stops it")
 
         try:

@@ -11,7 +11,8 @@ same root has them all. See DESIGN.md, "The sandbox".
 Modules: `server` (HTTP, git CGI, applying faults), `api` (dispatching the REST operations),
 `rest` (what the operations share), `ops_repos`, `ops_git`, `ops_releases`, `ops_pulls` (the
 operations), `store` (git objects), `state` (the JSON state), `shapes` (GitHub's JSON shapes),
-`access` (tokens, grants, permissions), `faults` (fault specs).
+`access` (tokens, grants, permissions), `faults` (fault specs), `index` (the package index served
+with `index=DIR`), `wheels` (tiny wheels and sdists to fill it).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from release_tool.errors import UsageError
 from release_tool.sandbox.access import DEFAULT_USER, Access, is_full_name, parse_grant, parse_token
 from release_tool.sandbox.api import Api
 from release_tool.sandbox.faults import Fault, FaultSet, parse_fault
+from release_tool.sandbox.index import Index
 from release_tool.sandbox.server import Exchange, SandboxServer
 from release_tool.sandbox.shapes import Urls
 from release_tool.sandbox.state import Dispatch, Label, Pull, Release, RepoMeta, State
@@ -71,8 +73,11 @@ class Sandbox:
         grants: Iterable[tuple[str, str]] = (),
         faults: Iterable[Fault | str] = (),
         observer: Callable[[Exchange], None] | None = None,
+        index: Path | None = None,
     ) -> None:
         self.root = Path(root).resolve()
+        # The wheels and sdists served at /simple/ (`index_url`), read on each request.
+        self.index = Index(Path(index)) if index is not None else None
         self.root.mkdir(parents=True, exist_ok=True)
         self._port = port
         self.store = GitStore(self.root)
@@ -107,6 +112,7 @@ class Sandbox:
                     ) from None
                 self._port = server.server_address[1]
                 server.observer = self._observer
+                server.index = self.index
                 server.requests = self._requests  # kept across stop() and start()
                 self._server = server
             return self._server
@@ -197,6 +203,14 @@ class Sandbox:
     def api_url(self) -> str:
         """What PyGithub takes as `base_url`."""
         return f"{self.url}/api/v3"
+
+    @property
+    def index_url(self) -> str:
+        """The package index (`index=DIR`), as pip's `--index-url` and uv's `--default-index`
+        take it."""
+        if self.index is None:
+            raise RuntimeError("this sandbox serves no package index (pass index=DIR)")
+        return f"{self.url}/simple/"
 
     def git_url(self, full_name: str) -> str:
         return f"{self.url}/{full_name}.git"

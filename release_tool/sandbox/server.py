@@ -3,6 +3,8 @@
 - `/api/v3/...`: the REST API (`api.Api`), JSON in and out, with GitHub's headers;
 - `/OWNER/NAME.git/...`: git's smart HTTP protocol, handed to `git http-backend` as a CGI
   script, with the token checked first (push needs write access, as on GitHub);
+- `/simple/...` and `/files/...`, when the sandbox has an index directory: the package index
+  (`index.Index`: PEP 503/691/658 over a directory of wheels and sdists);
 - anything else: 404.
 
 Faults are applied here, before routing, so they hit API and git traffic alike. Every request is
@@ -33,6 +35,7 @@ from release_tool.sandbox import shapes
 from release_tool.sandbox.access import Access, is_full_name
 from release_tool.sandbox.api import Api, Response
 from release_tool.sandbox.faults import API_PREFIX, Fault, FaultSet
+from release_tool.sandbox.index import Index, is_index_path, send
 
 log = logging.getLogger("release_tool.sandbox")
 
@@ -65,6 +68,7 @@ class SandboxServer(ThreadingHTTPServer):
     ) -> None:
         self.access, self.faults = access, faults
         self.observer: Callable[[Exchange], None] | None = None
+        self.index: Index | None = None  # the package index, when the sandbox serves one
         self.requests: list[tuple[str, str, int]] = []  # the Sandbox swaps in its own list
         self.used: dict[str, int] = {}  # requests per user (or "" for anonymous), for headers
         self._connections: set[socket.socket] = set()
@@ -123,6 +127,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._fault(fault, path, body)
         elif path == API_PREFIX or path.startswith(API_PREFIX + "/"):
             self._api(path, query, body)
+        elif self.server.index is not None and is_index_path(path):
+            response = self.server.index.handle(self.command, self.path, dict(self.headers))
+            self.server.record(self.command, path, response.status)
+            send(self, response)
         elif _git_repo(path) is not None:
             self._git(path, query, body)
         else:
