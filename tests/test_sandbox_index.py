@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
 from collections.abc import Iterator
@@ -59,7 +60,7 @@ def test_html_page_links_each_file_with_its_sha256_and_metadata_hash(
     assert [name for _, _, _, name in links] == [wheel.name, sdist.name]
     for href, digest, attributes, name in links:
         assert digest == hashlib.sha256((index_dir / name).read_bytes()).hexdigest()
-        status, _, data = get(urllib.request.urljoin(index.url + "edx-proctoring/", href))
+        status, _, data = get(urllib.parse.urljoin(index.url + "edx-proctoring/", href))
         assert status == 200 and hashlib.sha256(data).hexdigest() == digest
         assert 'data-requires-python="&gt;=3.11"' in attributes or name == sdist.name
     # PEP 658/714: the wheel announces its metadata under both names, with the file's hash.
@@ -96,7 +97,7 @@ def test_json_page_by_content_negotiation(index: IndexServer, index_dir: Path) -
     )
     assert wheel["size"] == (index_dir / wheel["filename"]).stat().st_size
     assert wheel["core-metadata"] == wheel["dist-info-metadata"]
-    _, _, metadata = get(urllib.request.urljoin(index.url + "lib/", wheel["url"]) + ".metadata")
+    _, _, metadata = get(urllib.parse.urljoin(index.url + "lib/", wheel["url"]) + ".metadata")
     assert wheel["core-metadata"] == {"sha256": hashlib.sha256(metadata).hexdigest()}
     assert by_name["lib-1.0.tar.gz"]["core-metadata"] is False
     # The project list, in JSON and in HTML.
