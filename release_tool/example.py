@@ -3,6 +3,23 @@
 Pure content (file trees and a short history), in the shapes `real-world.md` records, so the
 sandbox can seed them, `rehearse --example` can release them, and the tests can build
 repositories from them. Writing them into git happens in `git_repo.build_repository`.
+
+Two eras of the downstream:
+
+* **uv** (today, what `rehearse --example` releases into): `pyproject.toml` requiring
+  `edx-proctoring>=2.0.1`, `uv.lock`, and `requirements/edx/base.txt`, a `uv export` under a
+  `# GENERATED FILE, DO NOT EDIT DIRECTLY.` header. The lock is made by uv against the package
+  index the example is served with (its URL is in every lock entry), so its text is built at
+  run time by `release_tool.sandbox.example_index`; here are its inputs (`UV_PYPROJECT`,
+  `EXPORT_HEADER`, `EXPORT_ARGS`) and the library config that relocks it
+  (`RELOCK_LIBRARY_PYPROJECT`).
+* **pip-tools** (before Aug 2026; `downstream_files()`): four compiled files pinning the
+  package, upgraded by the `edit` strategy (`LIBRARY_PYPROJECT`, what `seed_example` and the
+  tests' sandbox hold).
+
+The library's unreleased work adds a dependency (`NEW_DEPENDENCY` in `requirements/base.in`,
+which the real setup.py reads as its install_requires): releasing it moves the downstream's
+lock by more than one line.
 """
 
 from __future__ import annotations
@@ -34,7 +51,28 @@ class ExampleRepo:
     history: tuple[Commit, ...] = field(default_factory=tuple)
 
 
-LIBRARY_PYPROJECT = f"""\
+EDIT_DOWNSTREAM = f"""\
+[[tool.release_tool.downstream]]
+repository = "{DOWNSTREAM}"
+base = "{DOWNSTREAM_BRANCH}"
+strategy = "edit"
+files = ["requirements/edx/*.txt"]
+labels = ["dependencies"]
+reviewers = ["edx-platform-reviewer"]
+"""
+
+# The uv-era downstream: re-locked by its own resolver (strategy detected from its uv.lock).
+EXPORT_ARGS = ("--no-dev",)
+RELOCK_DOWNSTREAM = f"""\
+[[tool.release_tool.downstream]]
+repository = "{DOWNSTREAM}"
+base = "{DOWNSTREAM_BRANCH}"
+exports = [{{ output = "requirements/edx/base.txt", args = ["--no-dev"] }}]
+labels = ["dependencies"]
+reviewers = ["edx-platform-reviewer"]
+"""
+
+LIBRARY_PYPROJECT_HEAD = f"""\
 [build-system]
 requires = ["setuptools"]
 build-backend = "setuptools.build_meta"
@@ -51,13 +89,11 @@ changelog = "CHANGELOG.rst"
 to = ["release-notifications@edx.org"]
 from = "Open edX Release Bot <release-bot@example.org>"
 
-[[tool.release_tool.downstream]]
-repository = "{DOWNSTREAM}"
-base = "{DOWNSTREAM_BRANCH}"
-files = ["requirements/edx/*.txt"]
-labels = ["dependencies"]
-reviewers = ["edx-platform-reviewer"]
 """
+# The pip-tools era: the downstream's compiled files are edited (the tests' sandbox).
+LIBRARY_PYPROJECT = LIBRARY_PYPROJECT_HEAD + EDIT_DOWNSTREAM
+# The uv era: the downstream is re-locked (`rehearse --example`).
+RELOCK_LIBRARY_PYPROJECT = LIBRARY_PYPROJECT_HEAD + RELOCK_DOWNSTREAM
 
 INIT_PY = """\
 \"\"\"
@@ -172,28 +208,38 @@ UNRELEASED_ENTRIES = """\
 """
 
 
+# What the library's released versions require (requirements/base.in, read by setup.py), and
+# the dependency its unreleased work adds.
+DEPENDENCIES = ("Django", "django-model-utils", "edx-when")
+NEW_DEPENDENCY = "jsonfield"
+
+
 def library_files(
     version: str = CURRENT_VERSION,
     *,
     lock_version: str | None = None,
     unreleased: str = UNRELEASED_ENTRIES,
+    pyproject: str = LIBRARY_PYPROJECT,
 ) -> dict[str, str]:
-    """The library's tree; `lock_version` makes the lockfile stale, as it is in real life."""
+    """The library's tree; `lock_version` makes the lockfile stale, as it is in real life.
+    With unreleased entries, `requirements/base.in` also has the new dependency."""
+    requirements = [*DEPENDENCIES, *([NEW_DEPENDENCY] if unreleased else [])]
     return {
-        "pyproject.toml": LIBRARY_PYPROJECT,
+        "pyproject.toml": pyproject,
         "setup.py": SETUP_PY,
         "README.rst": "edx-proctoring\n==============\n\nProctoring subsystem for Open edX.\n",
         "edx_proctoring/__init__.py": INIT_PY.format(version=version),
         "package.json": PACKAGE_JSON.format(version=version),
         "package-lock.json": PACKAGE_LOCK.format(version=lock_version or version),
         "CHANGELOG.rst": CHANGELOG_HEAD + "\n" + unreleased + CHANGELOG_RELEASED,
-        "requirements/base.in": "Django\ndjango-model-utils\nedx-when\n",
+        "requirements/base.in": "".join(f"{name}\n" for name in requirements),
     }
 
 
-def library_repo() -> ExampleRepo:
-    """The library with a history: a bare tag, a `v` tag and the non-version tags of real life."""
-    old = library_files("5.1.2", unreleased="")
+def library_repo(pyproject: str = LIBRARY_PYPROJECT) -> ExampleRepo:
+    """The library with a history: a bare tag, a `v` tag and the non-version tags of real life.
+    `pyproject` is its pyproject.toml (`RELOCK_LIBRARY_PYPROJECT` for the uv era)."""
+    old = library_files("5.1.2", unreleased="", pyproject=pyproject)
     return ExampleRepo(
         full_name=LIBRARY,
         branch=LIBRARY_BRANCH,
@@ -212,10 +258,13 @@ def library_repo() -> ExampleRepo:
             ),
             Commit(
                 "feat: retry action for errored attempts (#1210)",
-                library_files(unreleased=""),
+                library_files(unreleased="", pyproject=pyproject),
                 tags=("v5.2.0",),
             ),
-            Commit("fix: learner language in review email (#1214)", library_files()),
+            Commit(
+                "fix: learner language in review email (#1214)",
+                library_files(pyproject=pyproject),
+            ),
         ),
     )
 
@@ -257,7 +306,8 @@ edx-when==2.5.1
 
 
 def downstream_files(version: str = CURRENT_VERSION) -> dict[str, str]:
-    """edx-platform's requirements: four compiled files pin the package, kernel.in bounds it."""
+    """edx-platform's requirements in the pip-tools era: four compiled files pin the package,
+    kernel.in bounds it."""
     return {
         "README.rst": "edx-platform\n============\n\nThe Open edX platform.\n",
         "requirements/edx/kernel.in": (
@@ -283,4 +333,76 @@ def downstream_repo() -> ExampleRepo:
         full_name=DOWNSTREAM,
         branch=DOWNSTREAM_BRANCH,
         history=(Commit("chore: upgrade edx-proctoring to 5.2.0 (#36210)", downstream_files()),),
+    )
+
+
+# --- the downstream, uv era ------------------------------------------------------------------
+
+UV_PYPROJECT = """\
+[project]
+name = "openedx-platform"
+version = "0.1.0"
+description = "The Open edX platform."
+requires-python = ">=3.11"
+dependencies = [
+    "Django",
+    "edx-proctoring>=2.0.1",
+    "edx-proctoring-proctortrack",
+    "edx-when",
+]
+
+[dependency-groups]
+testing = ["pytest"]
+
+[tool.uv]
+package = false
+# Managed by scripts/constraints: see requirements/constraints.txt for the reasons.
+constraint-dependencies = ["Django<5.0"]
+"""
+
+EXPORT_HEADER = """\
+# GENERATED FILE, DO NOT EDIT DIRECTLY.
+# Run `make compile-requirements` to regenerate it from uv.lock.
+"""
+
+# The packages on the example's index: (name, version, requirements). The library's released
+# versions require `DEPENDENCIES`; `NEW_DEPENDENCY` exists on the index before the release.
+INDEX_PACKAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("asgiref", "3.8.1", ()),
+    ("sqlparse", "0.5.3", ()),
+    ("Django", "4.2.20", ("asgiref>=3.6,<4", "sqlparse>=0.3.1")),
+    ("Django", "5.1.7", ("asgiref>=3.8.1,<4", "sqlparse>=0.3.1")),
+    ("django-model-utils", "5.0.0", ("Django>=3.2",)),
+    ("edx-when", "2.5.1", ("Django",)),
+    ("edx-proctoring", "5.1.2", DEPENDENCIES),
+    ("edx-proctoring", "5.2.0", DEPENDENCIES),
+    ("edx-proctoring-proctortrack", "1.2.1", ("edx-proctoring>=2.0",)),
+    (NEW_DEPENDENCY, "3.1.0", ("Django>=2.2",)),
+    ("pytest", "8.3.5", ()),
+)
+
+
+def uv_downstream_repo(lock: str, export: str) -> ExampleRepo:
+    """The downstream's history into the uv era: its pip-tools requirements, then the move to
+    uv (`lock` and `export` are uv's output for `UV_PYPROJECT`; see the module docstring)."""
+    legacy = downstream_files()
+    moved: dict[str, str | None] = {
+        path: None
+        for path in legacy
+        if path.startswith("requirements/edx/") and path != "requirements/edx/base.txt"
+    }
+    moved.update(
+        {
+            "pyproject.toml": UV_PYPROJECT,
+            "uv.lock": lock,
+            "requirements/edx/base.txt": EXPORT_HEADER + export,
+        }
+    )
+    return ExampleRepo(
+        full_name=DOWNSTREAM,
+        branch=DOWNSTREAM_BRANCH,
+        history=(
+            Commit("chore: upgrade edx-proctoring to 5.2.0 (#36210)", legacy),
+            Commit("build: move from pip-tools to uv (#37112)", moved),
+        ),
     )

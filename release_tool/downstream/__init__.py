@@ -1,10 +1,11 @@
 """The downstream step: upgrade the released package's pins in each downstream repository.
 
 For each `[[tool.release_tool.downstream]]` entry, with no clone and reads only while planning,
-the step reads the base branch a directory at a time through the GitHub API, edits the pin
-lines, and plans one action: a commit through the Git Data API and a pull request opened or
-updated in place (`strategy = "edit"`), or a run of the downstream's own upgrade workflow
-(`strategy = "dispatch"`).
+the step reads the base branch a directory at a time through the GitHub API and plans one
+action: a commit through the Git Data API and a pull request opened or updated in place, of
+the files the downstream's own resolver re-resolved (`strategy = "relock"`, uv or pip-tools)
+or of the pin lines edited (`strategy = "edit"`); or a run of the downstream's own upgrade
+workflow (`strategy = "dispatch"`).
 
 The package, from the bottom up (a module imports only those above it in this list):
 
@@ -15,20 +16,26 @@ The package, from the bottom up (a module imports only those above it in this li
   the tree the PR's commit must have (`expected_tree`);
 - `actions`: the frozen actions that write (`DownstreamPRAction`: tree, commit, branch, PR,
   labels, reviewers; `DispatchWorkflowAction`);
-- `plan`: the step's plan (`Upgrade`, `plan_downstream`: the `edit` and `dispatch`
-  strategies);
+- `pr`: what is rolled out (`Upgrade`), the PR's texts, and `pr_action` (the PR action for a
+  set of file changes, an open PR checked for being current);
+- `relock`: the `relock` strategy (lock inputs, the resolver, `RelockAction` when it must
+  resolve at apply time);
+- `plan`: the step's plan (`plan_downstream`: choosing the strategy, `edit` and `dispatch`);
 - `status`: `downstream_status`, for `release-tool status` (uses `reads` and `pins` only).
 """
 
 from release_tool.downstream.actions import STEP, DispatchWorkflowAction, DownstreamPRAction
 from release_tool.downstream.objects import tree_sha_after
-from release_tool.downstream.plan import Upgrade, plan_downstream
+from release_tool.downstream.plan import RelockSettings, Upgrade, plan_downstream
+from release_tool.downstream.relock import RelockAction
 from release_tool.downstream.status import downstream_status
 
 __all__ = [
     "STEP",
     "DispatchWorkflowAction",
     "DownstreamPRAction",
+    "RelockAction",
+    "RelockSettings",
     "Upgrade",
     "downstream_status",
     "plan_downstream",

@@ -63,15 +63,8 @@ class Pins:
         return not self.changes
 
 
-def read_pins(
-    gh: GitHub, entry: DownstreamConfig, index: int, base: str, package: str, version: Version
-) -> Pins:
-    """Read `base`'s commit, the files the config names, and edit their pins (nothing written).
-
-    Requests: the branch; one contents listing per literal directory of the globs; each
-    distinct matched blob once; a constraints file outside those directories is read with
-    `GET contents/{path}` (a 404 when it does not exist).
-    """
+def base_files(gh: GitHub, entry: DownstreamConfig, index: int, base: str) -> BaseFiles:
+    """The base branch's head (`GET branches/{base}`: the plan's anchor), to read from."""
     repo = entry.repository
     head = gh.branch_head(repo, base)
     if head is None:
@@ -79,7 +72,26 @@ def read_pins(
             f"{repo} has no branch {base!r}",
             f"set `base` in {entry_key(index)} to an existing branch",
         )
-    files = BaseFiles(gh, repo, head.commit, head.tree, f"{repo}@{base}")
+    return BaseFiles(gh, repo, head.commit, head.tree, f"{repo}@{base}")
+
+
+def read_pins(
+    gh: GitHub,
+    entry: DownstreamConfig,
+    index: int,
+    base: str,
+    package: str,
+    version: Version,
+    files: BaseFiles | None = None,
+) -> Pins:
+    """Read `base`'s commit, the files the config names, and edit their pins (nothing written).
+
+    Requests: the branch (unless `files` already read it); one contents listing per literal
+    directory of the globs; each distinct matched blob once; a constraints file outside those
+    directories is read with `GET contents/{path}` (a 404 when it does not exist).
+    """
+    repo = entry.repository
+    files = files or base_files(gh, entry, index, base)
     chosen: dict[str, TreeEntry] = {}
     for glob in entry.files:
         hits = files.match(glob)
@@ -130,7 +142,7 @@ def read_pins(
                 continue
             text = text_of(path, found.sha)
         else:
-            inline = gh.file_at(repo, path, head.commit)
+            inline = gh.file_at(repo, path, files.commit)
             if inline is None:
                 continue  # not there: that one request was the whole cost
             sha, data = inline
@@ -155,7 +167,7 @@ def read_pins(
                 else ", or set raise_lower_bound = true to raise `>=` bounds"
             ),
         )
-    return Pins(head.commit, head.tree, tuple(edits), files)
+    return Pins(files.commit, files.tree, tuple(edits), files)
 
 
 def _presence(edit: PinEdit) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from release_tool.downstream import Upgrade, plan_downstream
+from release_tool.downstream import RelockSettings, Upgrade, plan_downstream
 from release_tool.github_api import GitHub, release_web_url
 from release_tool.plan import StepPlan
 from release_tool.project import Project, tag_name
@@ -43,6 +43,18 @@ def upgrade_of(
     )
 
 
+def relock_settings(project: Project) -> RelockSettings:
+    """How a relock waits for the release on the library's index, and the resolvers' env."""
+    config = project.config
+    return RelockSettings(
+        index_url=config.index_url,
+        timeout=config.index_timeout,
+        interval=project.poll_interval,
+        progress=project.progress,
+        env=dict(project.environ) or None,
+    )
+
+
 def plan(ctx: Planning) -> StepPlan:
     project, facts = ctx.project, ctx.facts
     if not project.config.downstream:
@@ -50,7 +62,13 @@ def plan(ctx: Planning) -> StepPlan:
     require_token(project, "the downstream PRs")
     gh = ctx.remote.github()
     upgrade = upgrade_of(gh, project, facts.new, facts.notes, release_url(ctx), facts.upgraded_from)
-    return plan_downstream(gh, project.config, upgrade, templates=project.templates)
+    return plan_downstream(
+        gh,
+        project.config,
+        upgrade,
+        templates=project.templates,
+        relock_settings=relock_settings(project),
+    )
 
 
 def plan_released(project: Project, version: Version) -> StepPlan:
@@ -64,7 +82,9 @@ def plan_released(project: Project, version: Version) -> StepPlan:
     release = gh.release_by_tag(config.repository, tag, drafts=True)
     url = release.html_url if release else release_web_url(gh.api, config.repository, tag)
     upgrade = upgrade_of(gh, project, version, release_notes(project, version), url, None)
-    step = plan_downstream(gh, config, upgrade, templates=project.templates)
+    step = plan_downstream(
+        gh, config, upgrade, templates=project.templates, relock_settings=relock_settings(project)
+    )
     if release is None:
         warning = f"warning: {config.repository} has no GitHub release for {tag}"
         step = dataclasses.replace(step, notes=(warning, *step.notes))

@@ -2,6 +2,9 @@
 
 Planned with no request at all (see `release_tool.index_wait`); the poll interval is the
 project's (tests make it short), and progress goes to the project's progress callback.
+A downstream with `strategy = "relock"` turns it on whatever `wait_for_index` says (a resolver
+cannot lock a version the index does not list; a relock detected at plan time waits in its
+own action).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ def plan(ctx: Planning) -> StepPlan:
     return plan_wait_for_index(
         config.package,
         ctx.facts.new,
-        enabled=config.wait_for_index,
+        enabled=config.wait_for_index or any(d.strategy == "relock" for d in config.downstream),
         index_url=config.index_url,
         timeout=config.index_timeout,
         interval=project.poll_interval,

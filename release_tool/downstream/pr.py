@@ -1,0 +1,160 @@
+"""The pull request a downstream entry's change becomes: what is rolled out (`Upgrade`), the
+texts rendered from the templates, and the `DownstreamPRAction` for a set of file changes,
+shared by the `edit` and `relock` strategies.
+
+`pr_action` decides, for an open PR, whether it is current: a commit on the planned base whose
+tree is that base plus the changes (the PR's commit, and the trees on the changed paths: a few
+reads whatever the repository's size), and which of its title, body, base, labels and
+reviewers differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from release_tool import rendering
+from release_tool.config import DownstreamConfig
+from release_tool.downstream.actions import DownstreamPRAction
+from release_tool.downstream.pins import FileChange, expected_tree, version_key
+from release_tool.downstream.reads import BaseFiles, Target
+from release_tool.files.requirements import PinChange
+from release_tool.github_api import GitHub, PullInfo
+from release_tool.versions import Version
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """What is being rolled out downstream: the release, and how to link to it."""
+
+    package: str
+    version: Version
+    tag: str
+    notes: str
+    release_url: str
+    repository: str  # the library, owner/name
+    repository_url: str
+    previous: Version | None = None
+
+
+def pr_action(
+    gh: GitHub,
+    entry: DownstreamConfig,
+    upgrade: Upgrade,
+    target: Target,
+    files: BaseFiles,
+    changes: tuple[FileChange, ...],
+    pull: PullInfo | None,
+    *,
+    templates: Path | None,
+    extra: Mapping[str, Any] | None = None,
+) -> tuple[DownstreamPRAction, str] | str:
+    """The action opening or updating the PR for `changes` on `files`' base commit, and a note;
+    or why there is nothing to do (the open PR is up to date). `extra` adds to the templates'
+    context (the relock's lock diff)."""
+    repo, base = entry.repository, target.base
+    branch = entry.branch.format(package=upgrade.package)
+    context = template_context(upgrade, changes, downstream=repo, base=base, branch=branch)
+    context.update(extra or {})
+    title = _render("github/pr_title.txt.j2", context, templates).strip()
+    body = _render("github/pr_body.md.j2", context, templates).strip() + "\n"
+    message = _render("github/downstream_commit.txt.j2", context, templates).strip() + "\n"
+
+    labels, reviewers = entry.labels, entry.reviewers
+    note = ""
+    if not target.can_triage and (labels or reviewers):
+        # Without triage access GitHub refuses both; the PR is still worth opening.
+        note = (
+            f"{repo}: labels and reviewers skipped (the token's user has no triage "
+            "access there; a maintainer can add them)"
+        )
+        labels, reviewers = (), ()
+    update_branch = False
+    expected: str | None = None
+    pull_changes: list[tuple[str, str]] = []
+    if pull is not None:
+        # Current means: a commit on the planned base whose tree is that base plus our edits.
+        # A few reads (the PR's commit, the trees on the changed paths), never the whole tree.
+        head = gh.commit(target.push_to, pull.head_sha)
+        expected, changes = expected_tree(files, changes)
+        update_branch = head is None or head.parents != (files.commit,) or head.tree != expected
+        for key, want, have in (
+            ("title", title, pull.title),
+            ("body", body, pull.body),
+            ("base", base, pull.base),
+        ):
+            if want != have:
+                pull_changes.append((key, want))
+        have_labels = {x.lower() for x in pull.labels}
+        labels = tuple(x for x in labels if x.lower() not in have_labels)
+        have_reviewers = {x.lower() for x in (*pull.reviewers, pull.author)}
+        reviewers = tuple(x for x in reviewers if x.lower() not in have_reviewers)
+        if not (update_branch or pull_changes or labels or reviewers):
+            return f"{repo}: PR #{pull.number} is up to date ({pull.html_url})"
+    action = DownstreamPRAction(
+        gh=gh,
+        repository=repo,
+        push_to=target.push_to,
+        fork=target.fork,
+        fork_exists=target.fork_exists,
+        head_owner=target.head_owner,
+        base=base,
+        base_commit=files.commit,
+        base_tree=files.tree,
+        branch=branch,
+        files=changes,
+        expected_tree=expected,
+        commit_message=message,
+        title=title,
+        body=body,
+        labels=labels,
+        reviewers=reviewers,
+        pull=pull,
+        update_branch=update_branch,
+        pull_changes=tuple(pull_changes),
+    )
+    return action, note
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+
+def _change_dict(change: PinChange) -> dict[str, Any]:
+    return {"line": change.line, "old": change.old, "new": change.new, "kind": change.kind}
+
+
+def template_context(
+    upgrade: Upgrade, changes: Sequence[FileChange], *, downstream: str, base: str, branch: str
+) -> dict[str, Any]:
+    files = [
+        {
+            "path": c.path,
+            "constraints": c.constraints,
+            "changes": [_change_dict(x) for x in c.edit.changes],
+        }
+        for c in changes
+    ]
+    olds = {x.old for c in changes for x in c.edit.changes if x.old != upgrade.version.pep440}
+    return {
+        "package": upgrade.package,
+        "version": upgrade.version.pep440,
+        "previous_version": upgrade.previous.pep440 if upgrade.previous else None,
+        "previous_versions": sorted(olds, key=version_key),
+        "tag": upgrade.tag,
+        "release_url": upgrade.release_url,
+        "repository": upgrade.repository,
+        "repository_url": upgrade.repository_url,
+        "notes": upgrade.notes,
+        "files": files,
+        "constraints": [f for f in files if f["constraints"]],
+        "downstream": downstream,
+        "base": base,
+        "branch": branch,
+        "relock": None,
+    }
+
+
+def _render(name: str, context: dict[str, Any], templates: Path | None) -> str:
+    return rendering.render(name, context, override_dir=templates)
