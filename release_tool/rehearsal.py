@@ -8,6 +8,15 @@ bundled example) and its downstream repositories into it, clones the library int
 workspace and returns a `Project` pointed at the sandbox. The caller then plans and applies
 exactly as a real release does — nothing here is a rehearsal-only code path — and `summarize`
 reads back what the run produced. The user's own repository, token and remotes are never used.
+
+The bundled example is rehearsed in its uv era, hermetically: the sandbox also serves a package
+index (`sandbox.example_index`: the library's released versions and every dependency, as tiny
+wheels), the downstream is locked against it, the library's config is pointed at it
+(`index_url`), and the library's publish workflow is simulated by a sandbox observer
+(`example_index.Publisher`): once the GitHub release is published, the new version's wheel and
+sdist, with the dependencies `requirements/base.in` has at the tag, appear on the index. The
+downstream step then re-locks the downstream with uv against that index, and the new version
+brings its new dependency into the lock and the export. No network is used.
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ from release_tool.git_repo import GitRepo, build_repository, clone, run_git
 from release_tool.pipeline import RunResult
 from release_tool.plan import ReleasePlan
 from release_tool.project import Project
-from release_tool.sandbox import Sandbox, copy_repository, seed_example
+from release_tool.sandbox import Sandbox, copy_repository, example_index
 
 USER = "maintainer"
 
@@ -43,8 +52,9 @@ def prepare(
 ) -> Rehearsal:
     """Build the sandbox and the working copy; `source=None` rehearses the bundled example."""
     root = workspace / "sandbox"
+    index: Path | None = None
     if source is None:
-        seed_example(root)
+        index = example_index.build_index(workspace / "index")
         library = example.LIBRARY
         names = [example.LIBRARY, example.DOWNSTREAM]
     else:
@@ -57,17 +67,22 @@ def prepare(
             names.append(entry.repository)
     token = f"rehearsal-{secrets.token_hex(12)}"
     sandbox = Sandbox(
-        root, port=port, tokens={token: USER}, grants=[(USER, name) for name in names]
+        root, port=port, tokens={token: USER}, grants=[(USER, name) for name in names], index=index
     ).start()
     work = workspace / "work" / library.split("/")[1]
     work.parent.mkdir(parents=True, exist_ok=True)
     try:
+        if index is not None:
+            example_index.seed_uv_example(sandbox)
+            sandbox.observer = example_index.Publisher(sandbox, library, "edx-proctoring")
         clone(sandbox.git_url(library), work, token)
         # A throwaway clone gets its own identity, so a fresh machine without git's user.name
         # can rehearse; the library's real history is not touched.
         run_git("config", "user.name", "release-tool rehearsal", cwd=work)
         run_git("config", "user.email", "rehearsal@release-tool.invalid", cwd=work)
         config = dataclasses.replace(load_config(work), github_api=sandbox.api_url)
+        if index is not None:
+            config = dataclasses.replace(config, index_url=sandbox.index_url)
         run_git("checkout", "-q", config.branch, cwd=work)
     except BaseException:
         sandbox.stop()
@@ -90,6 +105,10 @@ def summarize(rehearsal: Rehearsal, plan: ReleasePlan, result: RunResult) -> dic
     """What the rehearsal produced: tag, release (URL, body), PRs (URL, diff), email draft."""
     state = result.state
     details = {action.step: action.details() for action in plan.actions}
+    if state.pr_urls:
+        # What the PRs really hold (a relock resolved while applying: the plan could only say
+        # what would run).
+        details["downstream"] = "".join(_pr_diffs(rehearsal))
     return {
         "version": str(plan.new),
         "tag": plan.tag,
@@ -103,3 +122,20 @@ def summarize(rehearsal: Rehearsal, plan: ReleasePlan, result: RunResult) -> dic
         "workspace": str(rehearsal.workspace),
         "api_url": rehearsal.sandbox.api_url,
     }
+
+
+def _pr_diffs(rehearsal: Rehearsal) -> list[str]:
+    """`git diff` of each open PR of the rehearsal's downstream repositories: base..head."""
+    sandbox = rehearsal.sandbox
+    diffs = []
+    for name in rehearsal.repositories[1:]:
+        for pull in sandbox.state.pulls(name):
+            if pull.state != "open":
+                continue
+            base = f"refs/heads/{pull.base_ref}"
+            head = sandbox.store.git(pull.head_repo, "rev-parse", f"refs/heads/{pull.head_ref}")
+            if pull.head_repo != name:
+                continue  # from a fork: its objects are in another repository
+            text = sandbox.store.git(name, "diff", f"{base}...{head.decode().strip()}")
+            diffs.append(f"PR #{pull.number} on {name}:\n{text.decode()}")
+    return diffs

@@ -41,11 +41,14 @@ def test_rehearse_example_releases_everything(tmp_path: Path) -> None:
     assert isinstance(urls, list)
     assert len(urls) == 1
     assert urls[0].endswith("/openedx/edx-platform/pull/1")
+    # The example downstream is uv-shaped: re-locked against the rehearsal's own index, where
+    # the simulated publish workflow put 5.3.0, which brings a new dependency.
     diff = str(summary["downstream_diff"])
-    for name in ("base.txt", "development.txt", "testing.txt", "doc.txt"):
-        assert f"+++ b/requirements/edx/{name}" in diff
+    assert "+++ b/uv.lock" in diff and "+++ b/requirements/edx/base.txt" in diff
     assert "+edx-proctoring==5.3.0" in diff
     assert "-edx-proctoring==5.2.0" in diff
+    assert '+version = "5.3.0"' in diff and '+name = "jsonfield"' in diff
+    assert "+jsonfield==3.1.0" in diff
     draft = Path(str(summary["email_draft"]))
     message = BytesParser(policy=policy.default).parsebytes(draft.read_bytes())
     assert message["To"] == "release-notifications@edx.org"
