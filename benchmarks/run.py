@@ -1,6 +1,6 @@
 """release_tool's benchmarks (issue #8): `nox -s bench`, or `python benchmarks/run.py`.
 
-Four benchmarks, each comparing contenders measured side by side in the same loop:
+Five benchmarks, each comparing contenders measured side by side in the same loop:
 
     local       `release-tool plan patch --local` vs `tbump --dry-run` vs `bump-my-version
                 bump --dry-run`, on an edx-proctoring-shaped repository
@@ -8,6 +8,8 @@ Four benchmarks, each comparing contenders measured side by side in the same loo
     release     the full example release against the sandbox: total and per step
     downstream  the downstream PR through the API vs a `git clone --depth 1` + push, on an
                 edx-platform-shaped downstream at 1×, 4× and 16× (16× ≈ edx-platform)
+    relock      the relock of an openedx-platform-sized uv.lock (400 packages, local index)
+                through the API vs a clone + the same `uv lock`, at the same sizes
 
 Writes `benchmarks/results/results.md` (Markdown tables) and `results.json` (every sample).
 Everything is generated locally; the big downstream repositories are cached under
@@ -43,13 +45,20 @@ def _register() -> None:
     from downstream_bench import downstream_pr
     from local_bench import dry_run, startup
     from release_bench import full_release
+    from relock_bench import relock
 
     BENCHMARKS.update(
-        {"local": dry_run, "startup": startup, "release": full_release, "downstream": downstream_pr}
+        {
+            "local": dry_run,
+            "startup": startup,
+            "release": full_release,
+            "downstream": downstream_pr,
+            "relock": relock,
+        }
     )
 
 
-NAMES = ("local", "startup", "release", "downstream")
+NAMES = ("local", "startup", "release", "downstream", "relock")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

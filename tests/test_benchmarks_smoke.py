@@ -4,7 +4,7 @@ One measured run of each benchmark, no warm-up, a downstream of a few dozen file
 that every scenario still works against the current code (the CLI, the rehearsal, the
 downstream step, the sandbox) and that both result files are written, not the figures.
 `local` and `startup` need tbump and bump-my-version (installed by `nox -s bench`); without
-them only `release` and `downstream` are run.
+them only `release`, `downstream` and `relock` are run.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def _installed(name: str) -> bool:
 
 @pytest.mark.slow
 def test_every_benchmark_runs_on_tiny_inputs(tmp_path: Path) -> None:
-    names = ["release", "downstream"]
+    names = ["release", "downstream", "relock"]
     if all(_installed(tool) for tool in TOOLS):
         names = ["local", "startup", *names]
     only = [arg for name in names for arg in ("--only", name)]
@@ -61,6 +61,9 @@ def test_every_benchmark_runs_on_tiny_inputs(tmp_path: Path) -> None:
     assert downstream["files"] == 25
     assert downstream["api"]["requests"] > 0
     assert downstream["clone"]["median_s"] > 0
+    relock = data["sections"]["relock"]["data"]
+    assert relock["lock_packages"] > 25  # the generated packages, the library and its deps
+    assert relock["sizes"]["0.02×"]["api"]["github_requests"] > 0
     steps = data["sections"]["release"]["data"]["steps"]
     assert {"bump", "commit", "tag", "push", "github-release", "downstream", "email"} <= set(steps)
 

@@ -11,6 +11,7 @@ on any write, then a re-run, ends where an undisturbed run ends. Hermetic: the l
 from __future__ import annotations
 
 import dataclasses
+import re
 import subprocess
 import sys
 import tomllib
@@ -452,3 +453,40 @@ def test_a_pip_tools_downstream_is_recompiled(
     again, _ = release(project)
     assert writes(world, before) == []
     assert step(again, "downstream").skipped.startswith(f"already done: {DOWNSTREAM}: PR #1")
+
+
+# --- configuration -----------------------------------------------------------------------------
+
+
+def test_relock_configuration_is_read_and_checked(tmp_path: Path) -> None:
+    from release_tool.errors import ConfigError
+
+    data = tomllib.loads(example.RELOCK_LIBRARY_PYPROJECT)["tool"]["release_tool"]
+    entry = data["downstream"][0]
+    entry.update(
+        {
+            "strategy": "relock",
+            "compile": ["requirements/base.in", {"source": "k.in", "output": "base.txt"}],
+            "pip_tools": "7.4.1",
+            "uv_version": "0.5.3",
+            "index_url": "https://pypi.org/simple",
+        }
+    )
+    (downstream,) = config_from_mapping(data, tmp_path).downstream
+    assert [(c.source, c.target) for c in downstream.compile] == [
+        ("requirements/base.in", "requirements/base.txt"),
+        ("k.in", "base.txt"),
+    ]
+    assert [(e.output, e.args) for e in downstream.exports] == [(EXPORT, ("--no-dev",))]
+    assert (downstream.strategy, downstream.pip_tools, downstream.uv_version) == (
+        "relock", "7.4.1", "0.5.3",
+    )  # fmt: skip
+    for key, value, message in (
+        ("strategy", "lock", "'lock' is not one of 'relock', 'edit', 'dispatch'"),
+        ("resolver", "poetry", "'poetry' is not one of 'uv', 'pip-tools'"),
+        ("exports", [{"output": "../x.txt"}], "is not a relative path inside the downstream"),
+        ("exports", [{"output": "x.txt", "cmd": "make"}], "exports[0].cmd: unknown key"),
+    ):
+        bad = {**data, "downstream": [{**entry, key: value}]}
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            config_from_mapping(bad, tmp_path)
