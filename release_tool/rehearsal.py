@@ -25,7 +25,7 @@ import dataclasses
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from release_tool import example
 from release_tool.config import load_config
@@ -33,7 +33,7 @@ from release_tool.git_repo import GitRepo, build_repository, clone, run_git
 from release_tool.pipeline import RunResult
 from release_tool.plan import ReleasePlan
 from release_tool.project import Project
-from release_tool.sandbox import Sandbox, copy_repository, example_index
+from release_tool.sandbox import Sandbox, copy_repository, example_index, seed_example
 
 USER = "maintainer"
 
@@ -48,13 +48,23 @@ class Rehearsal:
 
 
 def prepare(
-    source: Path | None, workspace: Path, *, downstream_from: Path | None = None, port: int = 0
+    source: Path | None,
+    workspace: Path,
+    *,
+    downstream_from: Path | None = None,
+    port: int = 0,
+    era: Literal["uv", "pip-tools"] = "uv",
 ) -> Rehearsal:
-    """Build the sandbox and the working copy; `source=None` rehearses the bundled example."""
+    """Build the sandbox and the working copy; `source=None` rehearses the bundled example,
+    in its uv era (re-locked against the sandbox's index), or with `era="pip-tools"` in its
+    pip-tools era (pins edited; no index: a sandbox copied elsewhere works the same)."""
     root = workspace / "sandbox"
     index: Path | None = None
     if source is None:
-        index = example_index.build_index(workspace / "index")
+        if era == "uv":
+            index = example_index.build_index(workspace / "index")
+        else:
+            seed_example(root)
         library = example.LIBRARY
         names = [example.LIBRARY, example.DOWNSTREAM]
     else:

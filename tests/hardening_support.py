@@ -154,7 +154,9 @@ def build_template(dest: Path) -> Template:
 
     dest.mkdir(parents=True, exist_ok=True)
     with isolated_git():
-        rehearsal = prepare(None, dest)
+        # The pip-tools era: a copy of this sandbox serves no index (a uv lock would name
+        # the rehearsal's own index, gone with it); the relock is hardened in test_relock.py.
+        rehearsal = prepare(None, dest, era="pip-tools")
         try:
             work = rehearsal.project.root
             pyproject = work / "pyproject.toml"

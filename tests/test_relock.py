@@ -86,7 +86,8 @@ def project_of(sandbox: Sandbox, tmp_path: Path, env: Mapping[str, str], **chang
     """The library as the pipeline sees it: its config's index is the sandbox's."""
 
     def change(config: Config) -> Config:
-        config = dataclasses.replace(config, index_url=sandbox.index_url)
+        # A short wait: the publish workflow is instant here, so a long one would be a bug.
+        config = dataclasses.replace(config, index_url=sandbox.index_url, index_timeout=30.0)
         return replace_downstream(config, **changes) if changes else config
 
     return library_project(sandbox, tmp_path, environ=dict(env), change=change)
