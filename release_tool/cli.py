@@ -268,6 +268,8 @@ def show_plan(plan: ReleasePlan) -> None:
 def _show_step(step: StepPlan) -> None:
     if step.skipped:
         OUTPUT.line(f"\n{step.name}: skipped ({step.skipped})", style="dim")
+        for note in step.notes:  # a warning still matters when there is nothing to do
+            OUTPUT.line(f"  ✓ {note}")
         return
     OUTPUT.group(step.name)  # in an Actions log, each step's diffs fold under its name
     OUTPUT.line(f"\n{step.name}", style="bold cyan")
