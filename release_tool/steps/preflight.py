@@ -20,7 +20,6 @@ from release_tool.git_repo import (
 )
 from release_tool.plan import StepPlan
 from release_tool.project import Facts, Project, ReleaseRequest, releases_before, tag_name
-from release_tool.steps import recover
 from release_tool.steps.base import Planning
 from release_tool.steps.files import (
     check_order,
@@ -41,6 +40,8 @@ def gather(project: Project, request: ReleaseRequest) -> Facts:
     recovery = None
     with repo.start_ls_remote(config.remote) as pending:  # the remote answers while we read
         if ReleaseLock(repo).path.exists():  # a run was interrupted: its fate needs the remote
+            from release_tool.steps import recover
+
             remote, remote_error = _remote_state(pending)
             recovery = recover.inspect(project, remote)
         overlay = recovery.files if recovery and recovery.kind == "rollback" else {}
