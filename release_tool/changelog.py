@@ -381,6 +381,15 @@ def _parse(text: str, fmt: Format, name: str) -> Changelog:
         )
         sections.append(_section(candidate, stop))
     findings += _duplicates(sections)
+    findings += [
+        Finding(
+            s.line,
+            f"{s.title} is a level-{s.level} heading for Sphinx; the other releases are "
+            f"level {style.level}",
+        )
+        for s in sections
+        if s.version is not None and s.level and style.level and s.level != style.level
+    ]
     findings.sort(key=lambda f: f.line)
     return Changelog(text, fmt, name, tuple(sections), style, tuple(findings))
 

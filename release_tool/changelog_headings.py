@@ -75,50 +75,41 @@ def real_headings(plain: list[str], fmt: Format) -> list[Heading]:
 
 
 def _rst_headings(plain: list[str]) -> list[Heading]:
-    import docutils.utils
-
-    found: list[tuple[int, Any, int]] = []  # (title line 1-based, style, level)
-    document = docutils.utils.new_document("<changelog>", _rst_settings())
-    document.release_tool_titles = found  # read by _section below
     try:
-        _fast_rst_parser().parse("\n".join(plain), document)
+        found = _titles(_fast_rst_parser(), plain)
     except Exception:  # a docutils internal changed: the full parse is slower but the same
-        found.clear()
-        document = docutils.utils.new_document("<changelog>", _rst_settings())
-        document.release_tool_titles = found
-        _full_rst_parser().parse("\n".join(plain), document)
+        found = _titles(_full_rst_parser(), plain)
     headings = []
-    for lineno, style, level in sorted(found):
+    for lineno, style, level in found:
         title = lineno - 1
         overline = isinstance(style, tuple)
         start = title - 1 if overline else title
         underline = plain[title + 1].rstrip() if title + 1 < len(plain) else ""
         adornment = (style[0] + style[1]) if overline else str(style)
+        text = plain[title].strip()
         headings.append(
-            Heading(
-                title,
-                range(start, title + 2),
-                plain[title].strip(),
-                level,
-                adornment,
-                len(underline),
-            )
+            Heading(title, range(start, title + 2), text, level, adornment, len(underline))
         )
     return headings
 
 
 def full_rst_headings(plain: list[str]) -> list[Heading]:
-    """The same as `real_headings(plain, "rst")` with docutils' complete parse (for tests)."""
+    """`real_headings(plain, "rst")` from docutils' complete parse (the tests compare them)."""
+    return [
+        Heading(n - 1, range(0), plain[n - 1].strip(), level, "".join(style))
+        for n, style, level in _titles(_full_rst_parser(), plain)
+    ]
+
+
+def _titles(parser: Parser, plain: list[str]) -> list[tuple[int, Any, int]]:
+    """(title line 1-based, adornment style, level) of every section title docutils makes."""
     import docutils.utils
 
     found: list[tuple[int, Any, int]] = []
     document = docutils.utils.new_document("<changelog>", _rst_settings())
-    document.release_tool_titles = found
-    _full_rst_parser().parse("\n".join(plain), document)
-    return [
-        Heading(n - 1, range(0), plain[n - 1].strip(), level, str(style))
-        for n, style, level in sorted(found)
-    ]
+    document.release_tool_titles = found  # filled by _section below
+    parser.parse("\n".join(plain), document)
+    return sorted(found)
 
 
 @cache
