@@ -239,7 +239,8 @@ class Changelog:
 
     def _date_placeholder(self, section: Section, date: datetime.date) -> str:
         """The text with `section`'s `Unreleased` date placeholder replaced by `date`."""
-        assert section.written is not None and section.written.date_span is not None
+        assert section.written is not None
+        assert section.written.date_span is not None
         lines = split_lines(self.text)
         line = lines[section.header]
         ending = line[len(line.rstrip("\r\n")) :]

@@ -107,7 +107,7 @@ def _titles(parser: Parser, plain: list[str]) -> list[tuple[int, Any, int]]:
 
     found: list[tuple[int, Any, int]] = []
     document = docutils.utils.new_document("<changelog>", _rst_settings())
-    document.release_tool_titles = found  # filled by _section below
+    document.release_tool_titles = found  # type: ignore[attr-defined]  # filled by _section
     parser.parse("\n".join(plain), document)
     return sorted(found)
 
@@ -142,7 +142,7 @@ def _state_classes(fast: bool) -> tuple[type, ...]:
     classes: list[type] = []
     machines: list[Any] = []  # reused list-parsing state machines (docutils builds 15 states each)
 
-    def __init__(self: Any, state_machine: Any, debug: bool = False) -> None:  # noqa: N807
+    def __init__(self: Any, state_machine: Any, debug: bool = False) -> None:
         states.RSTState.__init__(self, state_machine, debug)
         self.nested_sm_kwargs = {"state_classes": tuple(classes), "initial_state": "Body"}
 
@@ -193,11 +193,12 @@ def _state_classes(fast: bool) -> tuple[type, ...]:
             )
         machine.initial_state = initial_state
         finish_state = blank_finish_state or initial_state
-        machine.states[finish_state].blank_finish = blank_finish
+        machine_states: dict[str, Any] = machine.states
+        machine_states[finish_state].blank_finish = blank_finish
         for key, value in (extra_settings or {}).items():
-            setattr(machine.states[initial_state], key, value)
+            setattr(machine_states[initial_state], key, value)
         machine.run(block, input_offset, memo=self.memo, node=node, match_titles=False)
-        result = (machine.abs_line_offset(), machine.states[finish_state].blank_finish)
+        result = (machine.abs_line_offset(), machine_states[finish_state].blank_finish)
         machines.append(machine)
         return result
 
@@ -276,9 +277,10 @@ def link_references(plain: list[str]) -> dict[str, str]:
 
 # --- heading text -------------------------------------------------------------------------------
 
-_MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
+_MONTHS = [
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+]  # fmt: skip
 _MONTH = "|".join(_MONTHS + [m[:3] for m in _MONTHS])
 _DATE = (
     r"(?P<date>\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"

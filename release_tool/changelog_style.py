@@ -192,13 +192,17 @@ def link_reference_edits(
     unreleased = lines.get("unreleased")
     if unreleased is not None:
         index, match = unreleased
-        found = re.fullmatch(r"(?P<base>.*/compare/)(?P<tag>[^/]+?)(?P<dots>\.\.\.?)HEAD", match["url"])
+        found = re.fullmatch(
+            r"(?P<base>.*/compare/)(?P<tag>[^/]+?)(?P<dots>\.\.\.?)HEAD", match["url"]
+        )
         if found is not None and previous in found["tag"]:
             tag = _retag(found["tag"], previous, new)
             url = f"{found['base']}{found['tag']}{found['dots']}{tag}"
             start, end = match.span("url")
             text = plain[index]
-            replacements[index] = text[:start] + f"{found['base']}{tag}{found['dots']}HEAD" + text[end:]
+            replacements[index] = (
+                text[:start] + f"{found['base']}{tag}{found['dots']}HEAD" + text[end:]
+            )
     if url is None and before is not None:
         found = re.fullmatch(
             r"(?P<base>.*/)(?:compare/[^/]+?(?P<dots>\.\.\.?)|releases/tag/)(?P<tag>[^/]+)",
@@ -206,7 +210,9 @@ def link_reference_edits(
         )
         if found is not None and previous in found["tag"]:
             dots = found["dots"] or "..."
-            url = f"{found['base']}compare/{found['tag']}{dots}{_retag(found['tag'], previous, new)}"
+            url = (
+                f"{found['base']}compare/{found['tag']}{dots}{_retag(found['tag'], previous, new)}"
+            )
     if url is None:
         return {}, None
     if before is not None:

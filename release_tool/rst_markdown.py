@@ -116,7 +116,8 @@ class GFMTranslator(nodes.NodeVisitor):
         return "\n".join([f"{marker} {lines[0]}".rstrip(), *rest])
 
     def visit_literal_block(self, node: nodes.Element) -> None:
-        classes = [c for c in node.get("classes", []) if c != "code"]
+        names: list[str] = node.get("classes", [])
+        classes = [name for name in names if name != "code"]
         self.add(_fence(node.astext(), classes[0] if classes else ""))
 
     visit_doctest_block = visit_literal_block
@@ -148,7 +149,7 @@ class GFMTranslator(nodes.NodeVisitor):
 
     def visit_field_list(self, node: nodes.Element) -> None:
         lines = []
-        for field in node.children:
+        for field in node.findall(nodes.field, include_self=False, descend=False):
             name = inline(field[0]) if len(field) else ""
             body = " ".join(self.blocks_of(field[1])) if len(field) > 1 else ""
             lines.append(f"- **{name}:** {body}".rstrip())

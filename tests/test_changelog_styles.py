@@ -91,7 +91,9 @@ def test_stamp_writes_the_files_own_style(name: str, version: str, date: D) -> N
         entries = "".join(lines[unreleased.body.start : unreleased.body.stop]).strip("\n")
         assert after.notes(v(version)) == entries
         assert after.unreleased is not None
-        assert not "".join(split_lines(stamped)[after.unreleased.body.start : new.heading.start]).strip()
+        assert not "".join(
+            split_lines(stamped)[after.unreleased.body.start : new.heading.start]
+        ).strip()
     # Every other line is byte for byte the same: stamping again changes nothing.
     assert after.stamp(v(version), date + datetime.timedelta(days=1)) is stamped
 
@@ -146,7 +148,11 @@ def test_stamp_error_hint_in_the_files_style() -> None:
     [
         ("proctoring.rst", "[1.0.0] - 2025-01-02", "[X.Y.Z] - <date> underlined with '~'"),
         ("lti_consumer.rst", "1.0.0 - 2025-01-02", "X.Y.Z - <date> underlined with '-'"),
-        ("version_parens.rst", "Version 1.0.0 (2025-01-02)", "Version X.Y.Z (<date>) underlined with '='"),
+        (
+            "version_parens.rst",
+            "Version 1.0.0 (2025-01-02)",
+            "Version X.Y.Z (<date>) underlined with '='",
+        ),
         ("v_prefix.rst", "v1.0.0", "vX.Y.Z underlined with '*'"),
         ("odd_one_offs.rst", "[1.0.0] - 2025-01-02", "[X.Y.Z] - <date> underlined with '~'"),
         ("links.md", "[1.0.0] - 2025-01-02", "## [X.Y.Z] - <date>"),
@@ -214,7 +220,15 @@ def test_heading_text(
 
 @pytest.mark.parametrize(
     "text",
-    ["Change Log", "Added", "2024", "[BD-123] fix", "1.2.3 was broken", "[1.2.3", "1.2.3 (2024-01-01"],
+    [
+        "Change Log",
+        "Added",
+        "2024",
+        "[BD-123] fix",
+        "1.2.3 was broken",
+        "[1.2.3",
+        "1.2.3 (2024-01-01",
+    ],
 )
 def test_not_a_version_heading(text: str) -> None:
     assert heading_text(text) is None
@@ -240,11 +254,20 @@ def test_not_a_version_heading(text: str) -> None:
         ("no_underline.rst", "5.1.2", "* Fix exam submit email content"),
         ("completion.rst", "4.8.0", "* Add support for Django 5.2"),
         ("completion.rst", "4.7.10", "* Switch from ``edx-sphinx-theme`` to ``sphinx-book-theme``"),
-        ("lti_consumer.rst", "11.4.0", "* Fix broken call to LMS ``get_block_for_descriptor_internal`` due to descriptor->block rename."),
+        (
+            "lti_consumer.rst",
+            "11.4.0",
+            "* Fix broken call to LMS ``get_block_for_descriptor_internal`` due to "
+            "descriptor->block rename.",
+        ),
         ("lti_consumer.rst", "11.3.1", "* Updated translations."),
         ("lti_consumer.rst", "2.3.0", "* Move LTI configuration access to plugin model."),
         ("lti_consumer.rst", "2.0.0", "* LTI 1.3 support."),
-        ("version_parens.rst", "2.1.0", "- Add the ``--quiet`` option.\n- Fix a crash on empty files."),
+        (
+            "version_parens.rst",
+            "2.1.0",
+            "- Add the ``--quiet`` option.\n- Fix a crash on empty files.",
+        ),
         # Sub-sections stay inside their release.
         (
             "version_parens.rst",
@@ -256,8 +279,12 @@ def test_not_a_version_heading(text: str) -> None:
         ("odd_one_offs.rst", "4.0.4", "* The heading has no space before its dash"),
         ("odd_one_offs.rst", "1.0.2", "* Underlined with the title's character"),
         ("odd_one_offs.rst", "1.0.1", "* Older entry"),
-        ("literal_blocks.rst", "1.1.0", "* Real entry\n\n..\n   [7.7.7] - 2077-01-01\n"
-         "   ~~~~~~~~~~~~~~~~~~~~\n   A commented-out section."),
+        (
+            "literal_blocks.rst",
+            "1.1.0",
+            "* Real entry\n\n..\n   [7.7.7] - 2077-01-01\n"
+            "   ~~~~~~~~~~~~~~~~~~~~\n   A commented-out section.",
+        ),
         ("literal_blocks.rst", "1.0.0", "* First release"),
         ("links.md", "0.1.0", "### Added\n\n- First release"),
         ("fenced.md", "1.1.0", "- Real entry"),
@@ -351,7 +378,7 @@ def test_entries_left_under_unreleased() -> None:
     assert log.warnings_for(v("3.2.0")) == []
 
 
-# --- pre-releases ----------------------------------------------------------------------------------
+# --- pre-releases ---------------------------------------------------------------------------
 
 
 def test_final_release_notes_include_the_prereleases() -> None:
@@ -379,7 +406,7 @@ def test_prerelease_notes_as_markdown() -> None:
     )
 
 
-# --- the fast docutils parse finds what the full one finds -----------------------------------------
+# --- the fast docutils parse finds what the full one finds ---------------------------------
 
 
 @pytest.mark.parametrize("path", ALL_RST, ids=lambda p: p.name)
@@ -391,14 +418,49 @@ def test_fast_rst_parse_matches_docutils(path: Path) -> None:
 
 rst_lines = st.sampled_from(
     [
-        "\n", "Title\n", "=====\n", "-----\n", "~~~~~~~~~~~~~~~~~~~~\n", "~~~\n",
-        "[1.2.0] - 2024-01-01\n", "Unreleased\n", "* item\n", "  continued\n", "- item\n",
-        "#. numbered\n", "Text::\n", "    [9.9.9]\n", "    ~~~~~~~\n", ".. code-block:: rst\n",
-        ".. note::\n", "..\n", "   comment\n", "| line\n", "term\n", "   definition\n",
-        "+---+\n", "| a |\n", ":field: value\n", "-o  option\n", ">>> doctest\n",
-        "> quoted\n", "**bold**\n", "1.0.0 - 2020-01-01\n", "------------------\n",
-        "::\n", ".. [1] footnote\n", ".. _target: https://x\n", "   Sub\n", "   ---\n",
-        "Text\n", "^^^^\n", "=====\n", "a   b\n", "* nested::\n", "\tTab\n", ".. |s| image:: x\n",
+        "\n",
+        "Title\n",
+        "=====\n",
+        "-----\n",
+        "~~~~~~~~~~~~~~~~~~~~\n",
+        "~~~\n",
+        "[1.2.0] - 2024-01-01\n",
+        "Unreleased\n",
+        "* item\n",
+        "  continued\n",
+        "- item\n",
+        "#. numbered\n",
+        "Text::\n",
+        "    [9.9.9]\n",
+        "    ~~~~~~~\n",
+        ".. code-block:: rst\n",
+        ".. note::\n",
+        "..\n",
+        "   comment\n",
+        "| line\n",
+        "term\n",
+        "   definition\n",
+        "+---+\n",
+        "| a |\n",
+        ":field: value\n",
+        "-o  option\n",
+        ">>> doctest\n",
+        "> quoted\n",
+        "**bold**\n",
+        "1.0.0 - 2020-01-01\n",
+        "------------------\n",
+        "::\n",
+        ".. [1] footnote\n",
+        ".. _target: https://x\n",
+        "   Sub\n",
+        "   ---\n",
+        "Text\n",
+        "^^^^\n",
+        "=====\n",
+        "a   b\n",
+        "* nested::\n",
+        "\tTab\n",
+        ".. |s| image:: x\n",
     ]
 )
 
@@ -424,7 +486,10 @@ def test_any_mix_parses_and_stamps(lines: list[str], markdown: bool) -> None:
 
 
 def test_other_line_breaks_do_not_shift_lines() -> None:
-    text = "Unreleased\n~~~~~~~~~~\n* a\x0cb \u2028 c\r\n\n[1.0.0] - 2024-01-01\n~~~~~~~~~~~~~~~~~~~~\n* d\n"
+    text = (
+        "Unreleased\n~~~~~~~~~~\n* a\x0cb \u2028 c\r\n\n"
+        "[1.0.0] - 2024-01-01\n~~~~~~~~~~~~~~~~~~~~\n* d\n"
+    )
     log = parse(text, "CHANGELOG.rst")
     assert [(s.title, s.line, s.level) for s in log.sections] == [
         ("Unreleased", 1, 1),
