@@ -17,8 +17,8 @@ openedx/edx-proctoring has it - still starts that version's section, and is repo
 when that version's notes or stamp are asked for.
 
 A version's notes are exactly its section: from its heading to the next Unreleased or release
-heading, or to the next heading of its own level or above (so a sub-heading such as "Added" stays
-inside). A version without a section has no notes (None). Text after the last section that no
+heading, or to the next other heading of its own level or above - or of the release headings'
+level, for an odd one deeper than the others - so a sub-heading such as "Added" stays inside. A version without a section has no notes (None). Text after the last section that no
 heading closes (edx-proctoring once ended with "For details of changes prior to this release
 ...") stays in the last section, as in Sphinx; Markdown link reference definitions at the end
 belong to no section.
@@ -47,7 +47,13 @@ from release_tool.changelog_headings import (
     plain_lines,
     real_headings,
 )
-from release_tool.changelog_style import Style, WrittenHeading, learn_style, link_reference_edits
+from release_tool.changelog_style import (
+    Style,
+    WrittenHeading,
+    learn_style,
+    link_reference_edits,
+    next_compare_url,
+)
 from release_tool.errors import ConfigError, FileEditError, VersionError
 from release_tool.versions import Version, parse_file_version, parse_semver
 
@@ -199,7 +205,11 @@ class Changelog:
             before[-1] += newline  # the heading was the last line, without a line ending
         body = lines[unreleased.body.start : unreleased.body.stop]
         after = lines[unreleased.body.stop :]
-        heading = self.style.heading(version.pep440, date, newline)
+        previous = self._previous(version)
+        url = None
+        if self.style.linked and previous is not None and previous.written is not None:
+            url = next_compare_url(previous.written.url, previous.title, version.pep440)
+        heading = self.style.heading(version.pep440, date, newline, url)
         stamped = before + _stamped_body(body, heading, newline, bool(after))
         if self.fmt == "md" and self.style.brackets:
             after = self._linked(after, len(lines) - len(after), version, newline)
@@ -221,6 +231,11 @@ class Changelog:
                     )
                 )
         return found
+
+    def _previous(self, version: Version) -> Section | None:
+        """The section of the release before `version` (the highest lower version)."""
+        earlier = [s for s in self.sections if s.version is not None and s.version < version]
+        return max(earlier, key=lambda s: s.version or version, default=None)
 
     def _prereleases_before(self, version: Version) -> list[Section]:
         """Pre-release sections after the last final release before `version`, newest first."""
@@ -259,8 +274,7 @@ class Changelog:
     def _linked(self, after: list[str], offset: int, version: Version, newline: str) -> list[str]:
         """`after` (the lines from `offset` on) with the new version's link reference added."""
         plain = plain_lines(split_lines(self.text))
-        earlier = [s for s in self.sections if s.version is not None and s.version < version]
-        previous = max(earlier, key=lambda s: s.version or version, default=None)
+        previous = self._previous(version)
         label = self.style.v + version.pep440
         replacements, insert = link_reference_edits(
             plain,
@@ -372,6 +386,8 @@ def _parse(text: str, fmt: Format, name: str) -> Changelog:
         if candidate.written is None:
             continue
         level = candidate.heading.level or _level_of_text_heading(candidates, index, style)
+        if style.level:  # release-please's `### [1.2.1]` holds `### Bug Fixes` like the others
+            level = min(level, style.level)
         stop = next(
             (
                 c.heading.lines.start

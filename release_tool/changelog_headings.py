@@ -296,6 +296,7 @@ _DATE = (
 _HEADING = re.compile(
     r"(?P<lead>(?:[Vv]ersion|VERSION|[Rr]elease|RELEASE)[ \t]+)?"
     r"(?P<open>\[)?(?P<v>[vV])?(?P<version>\d+(?:\.\d+)+[^\s\]()]*)(?P<close>\])?"
+    r"(?:\((?P<url>[^()\s]+)\))?"  # release-please: ## [1.2.0](https://…/compare/…) (date)
     r"(?:(?P<sep>[ \t]*[-–—:][ \t]*|[ \t]+\(|[ \t]+)" + _DATE + r"(?P<closer>\))?)?"
     r"(?P<yanked>[ \t]*\[YANKED\])?[ \t]*"
 )
@@ -338,6 +339,7 @@ class HeadingText:
     separator: str = ""  # between the version and the date: " - ", "- ", " (" ...
     closer: str = ""  # ")" after a date in parentheses
     date_span: tuple[int, int] | None = None  # where the date text is in the title line
+    url: str | None = None  # Markdown: the link on the version (`[1.2.0](url)`)
 
     @property
     def is_unreleased(self) -> bool:
@@ -357,6 +359,8 @@ def heading_text(text: str) -> HeadingText | None:
     match = _HEADING.fullmatch(stripped)
     if match is None or bool(match["open"]) != bool(match["close"]):
         return None
+    if match["url"] and not match["close"]:
+        return None
     if bool(match["closer"]) != ("(" in (match["sep"] or "")):
         return None
     date_text = match["date"]
@@ -371,6 +375,7 @@ def heading_text(text: str) -> HeadingText | None:
         separator=match["sep"] or "",
         closer=match["closer"] or "",
         date_span=(offset + match.start("date"), offset + match.end("date")) if date_text else None,
+        url=match["url"],
     )
 
 

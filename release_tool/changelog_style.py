@@ -41,19 +41,25 @@ class Style:
     adornment: str = ""  # RST: "~", or "==" for over- and underline; Markdown: "##", "=" or "-"
     underline_length: int | None = None  # None: as long as the title; else this, at the least
     level: int = 0  # the release headings' RST section depth or Markdown level (0: none seen)
+    linked: bool = False  # Markdown: `## [1.2.0](https://…/compare/v1.1.0...v1.2.0) (date)`
     learnt: bool = False
 
-    def title(self, version: str, date: datetime.date) -> str:
-        """The heading's text, e.g. `[5.2.0] - 2025-04-22` or `Version 1.2.0 (2024-01-01)`."""
+    def title(self, version: str, date: datetime.date, url: str | None = None) -> str:
+        """The heading's text, e.g. `[5.2.0] - 2025-04-22` or `Version 1.2.0 (2024-01-01)`;
+        `url` links the version (Markdown, when the file links its headings)."""
         name = f"{self.v}{version}"
         text = self.lead + (f"[{name}]" if self.brackets else name)
+        if url and self.brackets and self.linked:
+            text += f"({url})"
         if self.dated:
             text += f"{self.separator}{self.date_format.format(date)}{self.closer}"
         return text
 
-    def heading(self, version: str, date: datetime.date, newline: str) -> list[str]:
+    def heading(
+        self, version: str, date: datetime.date, newline: str, url: str | None = None
+    ) -> list[str]:
         """The heading's lines, each ending with `newline`."""
-        title = self.title(version, date)
+        title = self.title(version, date, url)
         if self.adornment.startswith("#"):
             return [f"{self.adornment} {title}{newline}"]
         return [title + newline for title in self.adorn(title)]
@@ -121,6 +127,7 @@ def learn_style(
         adornment=adornment,
         underline_length=_underline_rule([r for r in adorned if r.adornment == adornment]),
         level=_majority([r.level for r in releases if r.level], 0),
+        linked=_majority([bool(t.url) for t in texts], False),
         learnt=True,
     )
 
@@ -237,3 +244,14 @@ def _retag(tag: str, previous: str, new: str) -> str:
     """`v1.1.0` with 1.1.0 → 1.2.0: `v1.2.0` (the tag spelled as the file spells it)."""
     index = tag.rfind(previous)
     return tag[:index] + new + tag[index + len(previous) :]
+
+
+def next_compare_url(url: str | None, previous: str, new: str) -> str | None:
+    """The previous release's compare link moved on to `new`:
+    `…/compare/v1.0.0...v1.1.0` (previous 1.1.0) → `…/compare/v1.1.0...v1.2.0`."""
+    if not url:
+        return None
+    found = re.fullmatch(r"(?P<base>.*/compare/)[^/]+?(?P<dots>\.\.\.?)(?P<tag>[^/]+)", url)
+    if found is None or previous not in found["tag"]:
+        return None
+    return f"{found['base']}{found['tag']}{found['dots']}{_retag(found['tag'], previous, new)}"

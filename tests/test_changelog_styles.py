@@ -65,6 +65,8 @@ STAMPS = [
     ("links.md", "0.2.0", D(2024, 2, 2)),
     # `###` releases under a `##` heading, and a fenced block holding `## [9.9.9]`.
     ("fenced.md", "1.2.0", D(2024, 3, 3)),
+    # release-please: `## [1.3.0](…/compare/v1.2.1...v1.3.0) (2024-05-02)`, patches at `###`.
+    ("release_please.md", "1.4.0", D(2024, 6, 1)),
 ]
 
 
@@ -157,6 +159,7 @@ def test_stamp_error_hint_in_the_files_style() -> None:
         ("odd_one_offs.rst", "[1.0.0] - 2025-01-02", "[X.Y.Z] - <date> underlined with '~'"),
         ("links.md", "[1.0.0] - 2025-01-02", "## [X.Y.Z] - <date>"),
         ("fenced.md", "1.0.0 - 2025-01-02", "### X.Y.Z - <date>"),
+        ("release_please.md", "[1.0.0] (2025-01-02)", "## [X.Y.Z] (<date>)"),
     ],
 )
 def test_learnt_style(name: str, title: str, describe: str) -> None:
@@ -288,6 +291,13 @@ def test_not_a_version_heading(text: str) -> None:
         ("literal_blocks.rst", "1.0.0", "* First release"),
         ("links.md", "0.1.0", "### Added\n\n- First release"),
         ("fenced.md", "1.1.0", "- Real entry"),
+        # A `###` release holds its `###` sub-headings, as release-please writes them.
+        (
+            "release_please.md",
+            "1.2.1",
+            "### Bug Fixes\n\n* quote paths ([#38](https://github.com/example/lib/issues/38))",
+        ),
+        ("release_please.md", "1.2.0", "### Features\n\n* first feature"),
         ("prereleases.rst", "2.0.0rc1", "* Drop Python 3.8"),
     ],
 )
