@@ -18,8 +18,9 @@ when that version's notes or stamp are asked for.
 
 A version's notes are exactly its section: from its heading to the next Unreleased or release
 heading, or to the next other heading of its own level or above - or of the release headings'
-level, for an odd one deeper than the others - so a sub-heading such as "Added" stays inside. A version without a section has no notes (None). Text after the last section that no
-heading closes (edx-proctoring once ended with "For details of changes prior to this release
+level, for an odd one deeper than the others - so a sub-heading such as "Added" stays inside.
+A version without a section has no notes (None). Text after the last section that no heading
+closes (edx-proctoring once ended with "For details of changes prior to this release
 ...") stays in the last section, as in Sphinx; Markdown link reference definitions at the end
 belong to no section.
 
@@ -76,6 +77,8 @@ __all__ = [
 UNRELEASED = "Unreleased"
 
 _LINK_REFERENCE = re.compile(r"\[[^\]]+\]:\s*\S+.*")
+# How an Unreleased or release heading can start (a quick test before the full grammar).
+_HEADING_STARTS = frozenset("[0123456789vVrRuU")
 
 
 @dataclass(frozen=True)
@@ -419,7 +422,7 @@ def _written_only(
     taken = {index for c in candidates for index in c.heading.lines}
     found = []
     for index, line in enumerate(plain):
-        if index in taken or not line[:1].strip():
+        if index in taken or line[:1] not in _HEADING_STARTS:
             continue
         written = heading_text(line)
         if written is None or not (written.is_unreleased or written.brackets or written.date_text):

@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from docutils.frontend import Values
-    from docutils.parsers.rst import Parser
     from markdown_it import MarkdownIt
 
 Format = Literal["rst", "md"]
@@ -77,40 +76,36 @@ def real_headings(plain: list[str], fmt: Format) -> list[Heading]:
 
 def _rst_headings(plain: list[str]) -> list[Heading]:
     try:
-        found = _titles(_fast_rst_parser(), plain)
+        found = rst_titles(plain)
     except Exception:  # a docutils internal changed: the full parse is slower but the same
-        found = _titles(_full_rst_parser(), plain)
+        found = rst_titles(plain, full=True)
     headings = []
     for lineno, style, level in found:
         title = lineno - 1
-        overline = isinstance(style, tuple)
+        overline = len(style) == 2
         start = title - 1 if overline else title
         underline = plain[title + 1].rstrip() if title + 1 < len(plain) else ""
-        adornment = (style[0] + style[1]) if overline else str(style)
         text = plain[title].strip()
-        headings.append(
-            Heading(title, range(start, title + 2), text, level, adornment, len(underline))
-        )
+        headings.append(Heading(title, range(start, title + 2), text, level, style, len(underline)))
     return headings
 
 
-def full_rst_headings(plain: list[str]) -> list[Heading]:
-    """`real_headings(plain, "rst")` from docutils' complete parse (the tests compare them)."""
-    return [
-        Heading(n - 1, range(0), plain[n - 1].strip(), level, "".join(style))
-        for n, style, level in _titles(_full_rst_parser(), plain)
-    ]
+def rst_titles(plain: list[str], *, full: bool = False) -> list[tuple[int, str, int]]:
+    """(1-based title line, adornment, level) of every section title docutils makes.
 
-
-def _titles(parser: Parser, plain: list[str]) -> list[tuple[int, Any, int]]:
-    """(title line 1-based, adornment style, level) of every section title docutils makes."""
+    The adornment is the underline character, or over- and underline for an overlined title.
+    `full` runs docutils' complete parse instead of the fast one (the tests compare them).
+    """
     import docutils.utils
+    from docutils.parsers.rst import Parser
 
     found: list[tuple[int, Any, int]] = []
     document = docutils.utils.new_document("<changelog>", _rst_settings())
     document.release_tool_titles = found  # type: ignore[attr-defined]  # filled by _section
+    parser = Parser()  # one per parse: a parser holds its state machine while it runs
+    parser.state_classes = _state_classes(fast=not full)
     parser.parse("\n".join(plain), document)
-    return sorted(found)
+    return sorted((n, "".join(style), level) for n, style, level in found)
 
 
 @cache
@@ -136,6 +131,7 @@ def _section(self: Any, title: str, source: str, style: Any, lineno: int, messag
         self.new_subsection(title, lineno, messages)
 
 
+@cache
 def _state_classes(fast: bool) -> tuple[type, ...]:
     from docutils import nodes
     from docutils.parsers.rst import states
@@ -220,24 +216,6 @@ def _state_classes(fast: bool) -> tuple[type, ...]:
     for base in states.state_classes:
         classes.append(type(base.__name__, (base,), members))
     return tuple(classes)
-
-
-def _parser(fast: bool) -> Parser:
-    from docutils.parsers.rst import Parser
-
-    parser = Parser()
-    parser.state_classes = _state_classes(fast)
-    return parser
-
-
-@cache
-def _fast_rst_parser() -> Parser:
-    return _parser(fast=True)
-
-
-@cache
-def _full_rst_parser() -> Parser:
-    return _parser(fast=False)
 
 
 # --- Markdown: markdown-it-py -------------------------------------------------------------------

@@ -106,8 +106,8 @@ def learn_style(
     texts = [r.text for r in releases]
     dated = [t for t in texts if t.date_text and not t.placeholder_date]
     shapes = [t.date_format for t in dated if t.date_format is not None]
-    date_format = _majority([replace(s, padded=True) for s in shapes], DateFormat())
-    padding = [s.padded for s in shapes if _same_shape(s, date_format)]
+    date_format = _majority([_shape(s) for s in shapes], DateFormat())
+    padding = [s.padded for s in shapes if _shape(s) == date_format]
     adorned = [r for r in releases if r.adornment]
     adornment = _majority(
         [r.adornment for r in adorned],
@@ -132,8 +132,11 @@ def learn_style(
     )
 
 
-def _same_shape(a: DateFormat, b: DateFormat) -> bool:
-    return replace(a, padded=True) == replace(b, padded=True)
+def _shape(date_format: DateFormat) -> DateFormat:
+    """The date format with padding set aside (it is voted on separately)."""
+    if date_format.padded:
+        return date_format
+    return DateFormat(date_format.order, date_format.sep, True, date_format.abbreviated)
 
 
 def _lead_and_v(prefix: str) -> tuple[str, str]:

@@ -11,12 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from release_tool.changelog import Changelog, parse, split_lines
-from release_tool.changelog_headings import (
-    full_rst_headings,
-    heading_text,
-    plain_lines,
-    real_headings,
-)
+from release_tool.changelog_headings import heading_text, plain_lines, rst_titles
 from release_tool.errors import FileEditError
 from release_tool.versions import Version, parse_version
 
@@ -422,8 +417,7 @@ def test_prerelease_notes_as_markdown() -> None:
 @pytest.mark.parametrize("path", ALL_RST, ids=lambda p: p.name)
 def test_fast_rst_parse_matches_docutils(path: Path) -> None:
     plain = plain_lines(split_lines(path.read_bytes().decode("utf-8")))
-    fast = [(h.title, h.level, h.adornment) for h in real_headings(plain, "rst")]
-    assert fast == [(h.title, h.level, h.adornment) for h in full_rst_headings(plain)]
+    assert rst_titles(plain) == rst_titles(plain, full=True)
 
 
 rst_lines = st.sampled_from(
@@ -479,8 +473,7 @@ rst_lines = st.sampled_from(
 @given(st.lists(rst_lines, max_size=30))
 def test_fast_rst_parse_matches_docutils_on_any_mix(lines: list[str]) -> None:
     plain = plain_lines(lines)
-    fast = [(h.title, h.level, h.adornment) for h in real_headings(plain, "rst")]
-    assert fast == [(h.title, h.level, h.adornment) for h in full_rst_headings(plain)]
+    assert rst_titles(plain) == rst_titles(plain, full=True)
 
 
 @settings(max_examples=200, deadline=None)
