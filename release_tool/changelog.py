@@ -36,27 +36,18 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import PurePath
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from release_tool.changelog_headings import (
-    Format,
-    Heading,
-    HeadingText,
-    heading_text,
-    is_adornment,
-    link_references,
-    plain_lines,
-    real_headings,
-)
-from release_tool.changelog_style import (
-    Style,
-    WrittenHeading,
-    learn_style,
-    link_reference_edits,
-    next_compare_url,
-)
 from release_tool.errors import ConfigError, FileEditError, VersionError
 from release_tool.versions import Version, parse_file_version, parse_semver
+
+if TYPE_CHECKING:  # imported where used: `release-tool --help` should not pay for them
+    from release_tool.changelog_headings import Heading, HeadingText
+    from release_tool.changelog_style import Style, WrittenHeading
+
+    _Candidate = tuple[Heading, HeadingText | None]  # a heading; None: not a changelog one
+
+Format = Literal["rst", "md"]
 
 __all__ = [
     "UNRELEASED",
@@ -208,6 +199,8 @@ class Changelog:
             before[-1] += newline  # the heading was the last line, without a line ending
         body = lines[unreleased.body.start : unreleased.body.stop]
         after = lines[unreleased.body.stop :]
+        from release_tool.changelog_style import next_compare_url
+
         previous = self._previous(version)
         url = None
         if self.style.linked and previous is not None and previous.written is not None:
@@ -257,6 +250,8 @@ class Changelog:
 
     def _date_placeholder(self, section: Section, date: datetime.date) -> str:
         """The text with `section`'s `Unreleased` date placeholder replaced by `date`."""
+        from release_tool.changelog_headings import is_adornment
+
         assert section.written is not None
         assert section.written.date_span is not None
         lines = split_lines(self.text)
@@ -276,6 +271,9 @@ class Changelog:
 
     def _linked(self, after: list[str], offset: int, version: Version, newline: str) -> list[str]:
         """`after` (the lines from `offset` on) with the new version's link reference added."""
+        from release_tool.changelog_headings import link_references, plain_lines
+        from release_tool.changelog_style import link_reference_edits
+
         plain = plain_lines(split_lines(self.text))
         previous = self._previous(version)
         label = self.style.v + version.pep440
@@ -360,46 +358,41 @@ def release_notes(text: str, version: Version, fmt: Format) -> str | None:
 # --- parsing -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Candidate:
-    """A heading of the file (real or only written as one), in file order."""
-
-    heading: Heading  # level 0: not a heading for the renderer
-    written: HeadingText | None  # None: not an Unreleased or release heading (a title, "Added")
-
-
 @lru_cache(maxsize=16)
 def _parse(text: str, fmt: Format, name: str) -> Changelog:
+    """A heading is a "candidate" (heading, written): `written` None for a heading that is no
+    Unreleased or release heading (the title, "Added"), `heading.level` 0 for a line written
+    as a heading that the renderer does not take as one."""
+    from release_tool.changelog_headings import heading_text, plain_lines, real_headings
+    from release_tool.changelog_style import learn_style
+
     lines = split_lines(text)
     plain = plain_lines(lines)
-    candidates = [_Candidate(h, heading_text(h.text)) for h in real_headings(plain, fmt)]
+    candidates: list[_Candidate] = [(h, heading_text(h.text)) for h in real_headings(plain, fmt)]
     findings: list[Finding] = []
     if fmt == "rst":
         candidates += _written_only(plain, candidates, findings)
-        candidates.sort(key=lambda c: c.heading.title)
+        candidates.sort(key=lambda c: c[0].title)
     end = _end_of_sections(lines, fmt)
-    written = [c for c in candidates if c.written is not None]
-    style = learn_style(
-        fmt,
-        [_written(c, plain) for c in written if not c.written.is_unreleased],  # type: ignore[union-attr]
-        next((_written(c, plain) for c in written if c.written.is_unreleased), None),  # type: ignore[union-attr]
-    )
+    releases = [_written(c, plain) for c in candidates if c[1] and not c[1].is_unreleased]
+    unreleased = next((_written(c, plain) for c in candidates if c[1] and c[1].is_unreleased), None)
+    style = learn_style(fmt, releases, unreleased)
     sections = []
-    for index, candidate in enumerate(candidates):
-        if candidate.written is None:
+    for index, (heading, written) in enumerate(candidates):
+        if written is None:
             continue
-        level = candidate.heading.level or _level_of_text_heading(candidates, index, style)
+        level = heading.level or _level_of_text_heading(candidates, index, style)
         if style.level:  # release-please's `### [1.2.1]` holds `### Bug Fixes` like the others
             level = min(level, style.level)
         stop = next(
             (
-                c.heading.lines.start
-                for c in candidates[index + 1 :]
-                if c.written is not None or (c.heading.level and c.heading.level <= level)
+                h.lines.start
+                for h, w in candidates[index + 1 :]
+                if w is not None or (h.level and h.level <= level)
             ),
-            max(end, candidate.heading.lines.stop),
+            max(end, heading.lines.stop),
         )
-        sections.append(_section(candidate, stop))
+        sections.append(_section(heading, written, stop))
     findings += _duplicates(sections)
     findings += [
         Finding(
@@ -419,8 +412,10 @@ def _written_only(
 ) -> list[_Candidate]:
     """RST lines written as release or Unreleased headings that docutils does not take as
     headings: each starts its section all the same, and is a finding."""
-    taken = {index for c in candidates for index in c.heading.lines}
-    found = []
+    from release_tool.changelog_headings import Heading, heading_text, is_adornment
+
+    taken = {index for heading, _ in candidates for index in heading.lines}
+    found: list[_Candidate] = []
     for index, line in enumerate(plain):
         if index in taken or line[:1] not in _HEADING_STARTS:
             continue
@@ -434,7 +429,7 @@ def _written_only(
         adornment = plain[index + 1].strip()[0] if underlined else ""
         length = len(plain[index + 1].rstrip()) if underlined else 0
         heading = Heading(index, range(index, stop), line.strip(), 0, adornment, length)
-        found.append(_Candidate(heading, written))
+        found.append((heading, written))
         if not underlined:
             why = "it has no underline"
         elif length < min(4, len(line.strip())):
@@ -446,10 +441,12 @@ def _written_only(
 
 
 def _written(candidate: _Candidate, plain: list[str]) -> WrittenHeading:
-    heading = candidate.heading
-    assert candidate.written is not None
+    from release_tool.changelog_style import WrittenHeading
+
+    heading, written = candidate
+    assert written is not None
     return WrittenHeading(
-        candidate.written,
+        written,
         len(plain[heading.title].strip()),
         heading.adornment,
         heading.underline,
@@ -462,14 +459,11 @@ def _level_of_text_heading(candidates: list[_Candidate], index: int, style: Styl
     real heading it sits under."""
     if style.level:
         return style.level
-    above = [c.heading.level for c in candidates[:index] if c.heading.level]
+    above = [heading.level for heading, _ in candidates[:index] if heading.level]
     return above[-1] + 1 if above else 1
 
 
-def _section(candidate: _Candidate, stop: int) -> Section:
-    written = candidate.written
-    assert written is not None
-    heading = candidate.heading
+def _section(heading: Heading, written: HeadingText, stop: int) -> Section:
     if written.is_unreleased:
         title, version = UNRELEASED, None
     else:

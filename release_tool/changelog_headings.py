@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from docutils.frontend import Values
     from markdown_it import MarkdownIt
 
-Format = Literal["rst", "md"]
+    from release_tool.changelog import Format
 
 # Characters docutils (str.splitlines) or markdown-it take as line breaks besides '\n'. They are
 # blanked before parsing so that line numbers stay those of `split_lines` (split at '\n' only).
