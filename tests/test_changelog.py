@@ -235,11 +235,11 @@ def test_stamp_keeps_crlf(name: str, version: str, date: D, fmt: Format) -> None
             "Unreleased\n~~~~~~~~~~\n* a",
             "Unreleased\n~~~~~~~~~~\n\n[1.0.0] - 2025-01-02\n~~~~~~~~~~~~~~~~~~~~\n\n* a",
         ),
-        # Blank lines of the Unreleased section stay where they were.
+        # Blank lines of the Unreleased section stay where they were. The file's only release
+        # heading has no date: the new one has none either (the file's style).
         (
             "Unreleased\n~~~~~~~~~~\n\n\n* a\n\n\n[0.9.0]\n",
-            "Unreleased\n~~~~~~~~~~\n\n\n"
-            "[1.0.0] - 2025-01-02\n~~~~~~~~~~~~~~~~~~~~\n\n* a\n\n\n[0.9.0]\n",
+            "Unreleased\n~~~~~~~~~~\n\n\n[1.0.0]\n~~~~~~~\n\n* a\n\n\n[0.9.0]\n",
         ),
         # An Unreleased header without an underline.
         ("Unreleased\n* a\n", "Unreleased\n\n[1.0.0] - 2025-01-02\n~~~~~~~~~~~~~~~~~~~~\n\n* a\n"),
