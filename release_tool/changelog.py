@@ -42,20 +42,16 @@ from release_tool.errors import ConfigError, FileEditError, VersionError
 from release_tool.versions import Version, parse_file_version, parse_semver
 
 if TYPE_CHECKING:  # imported where used: `release-tool --help` should not pay for them
-    from release_tool.changelog_headings import Heading, HeadingText
+    from release_tool.changelog_headings import Format, Heading, HeadingText
     from release_tool.changelog_style import Style, WrittenHeading
 
     _Candidate = tuple[Heading, HeadingText | None]  # a heading; None: not a changelog one
-
-Format = Literal["rst", "md"]
 
 __all__ = [
     "UNRELEASED",
     "Changelog",
     "Finding",
-    "Format",
     "Section",
-    "Style",
     "changelog_format",
     "parse",
     "parse_sections",

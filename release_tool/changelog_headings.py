@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from docutils.frontend import Values
     from markdown_it import MarkdownIt
 
-    from release_tool.changelog import Format
+
+#: A changelog's markup: reStructuredText or Markdown (by the file's suffix).
+Format = Literal["rst", "md"]
 
 # Characters docutils (str.splitlines) or markdown-it take as line breaks besides '\n'. They are
 # blanked before parsing so that line numbers stay those of `split_lines` (split at '\n' only).

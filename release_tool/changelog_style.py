@@ -19,12 +19,9 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
-from release_tool.changelog_headings import DateFormat, HeadingText
-
-if TYPE_CHECKING:
-    from release_tool.changelog import Format
+from release_tool.changelog_headings import DateFormat, Format, HeadingText
 
 T = TypeVar("T")
 

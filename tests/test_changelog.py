@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from release_tool.changelog import (
-    Format,
     Section,
     changelog_format,
     parse_sections,
@@ -18,6 +17,7 @@ from release_tool.changelog import (
     split_lines,
     stamp,
 )
+from release_tool.changelog_headings import Format
 from release_tool.errors import ConfigError, FileEditError
 from release_tool.versions import Version, parse_version
 

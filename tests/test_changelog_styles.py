@@ -4,6 +4,7 @@ them, notes exactly a version's section, new headings written in the file's own 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -360,10 +361,11 @@ def test_duplicate_headings_are_an_error_naming_both_lines() -> None:
     [finding] = log.findings
     assert (finding.line, finding.severity) == (13, "error")
     assert "line 9" in finding.message
-    for call in (
+    calls: list[Callable[[], object]] = [
         lambda: log.notes(v("2.3.0")),
         lambda: log.stamp(v("2.3.0"), D(2022, 6, 1)),
-    ):
+    ]
+    for call in calls:
         with pytest.raises(FileEditError) as info:
             call()
         assert info.value.message == "duplicates.rst: two headings for 2.3.0, lines 9 and 13"

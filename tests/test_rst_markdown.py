@@ -16,7 +16,8 @@ from release_tool.versions import parse_version
 
 
 def html(markdown: str) -> str:
-    return MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)
+    rendered: str = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)
+    return rendered
 
 
 def test_edx_proctoring_section() -> None:
