@@ -181,6 +181,11 @@ class Config:
     changelog: str | None = _opt(
         None, help="CHANGELOG.rst or CHANGELOG.md; none if absent.", path=True
     )
+    changelog_prerelease_notes: bool = _opt(
+        True,
+        help="A final release's notes also hold the sections of its pre-releases since the "
+        "previous final release.",
+    )
     commit_message: str | None = _opt(
         None, help="Jinja2 template of the release commit message; default: templates/."
     )

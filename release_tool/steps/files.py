@@ -8,6 +8,7 @@ Shared by `preflight` (which reads every version location and decides the versio
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 
 from release_tool import changelog
@@ -99,15 +100,43 @@ def check_order(current: Version, new: Version, request: ReleaseRequest) -> None
     check_newer(current, new, request.allow_downgrade)
 
 
-def stamp_changelog(
+@dataclass(frozen=True)
+class ChangelogPlan:
+    """The changelog as read and as stamped for the new version, and that version's notes."""
+
+    old: str
+    stamped: str
+    notes: str  # the version's section as written ('' when it has none)
+    notes_markdown: str  # the same as GitHub-flavoured Markdown
+    warnings: tuple[str, ...]  # line-numbered findings worth showing (not a heading for Sphinx)
+
+
+def plan_changelog(
     project: Project, new: Version, today: date, overlay: Mapping[str, str] | None = None
-) -> tuple[str, str] | None:
-    """The changelog as it is and as stamped for `new`; None when none is configured."""
+) -> ChangelogPlan | None:
+    """Stamp the changelog for `new` and read its notes; None when none is configured.
+
+    Raises FileEditError when the file cannot say (two headings for `new`, no Unreleased
+    section to stamp)."""
     path = project.config.changelog
     if not path:
         return None
     text = read_text_of(project, path, overlay or {})
-    return text, changelog.stamp(text, new, today, changelog.changelog_format(path))
+    stamped = changelog.parse(text, path).stamp(new, today)
+    log = changelog.parse(stamped, path)
+    include = project.config.changelog_prerelease_notes
+    notes = log.notes(new, include_prereleases=include) or ""
+    markdown = log.notes_markdown(new, include_prereleases=include) or ""
+    warnings = tuple(f"{path} line {f.line}: {f.message}" for f in log.warnings_for(new))
+    return ChangelogPlan(text, stamped, notes, markdown, warnings)
+
+
+def stamp_changelog(
+    project: Project, new: Version, today: date, overlay: Mapping[str, str] | None = None
+) -> tuple[str, str] | None:
+    """The changelog as it is and as stamped for `new`; None when none is configured."""
+    planned = plan_changelog(project, new, today, overlay)
+    return (planned.old, planned.stamped) if planned else None
 
 
 def file_edits(
@@ -142,17 +171,14 @@ def file_edits(
     return edits
 
 
-def release_notes(project: Project, version: Version, text: str | None = None) -> str:
-    """The changelog section of `version` ('' when there is none): the one reader of notes.
-
-    `text` is the changelog as planning already read (or stamped) it; otherwise the file is
-    read, and a missing file has no notes.
-    """
+def release_notes(project: Project, version: Version, *, markdown: bool = False) -> str:
+    """The notes of `version`, released earlier ('' when it has none): the changelog as it is
+    now. `markdown`: as GitHub-flavoured Markdown (the release and PR bodies)."""
     path = project.config.changelog
-    if not path:
+    if not path or not (project.root / path).is_file():
         return ""
-    if text is None:
-        if not (project.root / path).is_file():
-            return ""
-        text = read_text(project.root / path)
-    return changelog.release_notes(text, version, changelog.changelog_format(path)) or ""
+    log = changelog.parse(read_text(project.root / path), path)
+    include = project.config.changelog_prerelease_notes
+    if markdown:
+        return log.notes_markdown(version, include_prereleases=include) or ""
+    return log.notes(version, include_prereleases=include) or ""

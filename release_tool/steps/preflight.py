@@ -24,10 +24,9 @@ from release_tool.steps.base import Planning
 from release_tool.steps.files import (
     check_order,
     current_version,
+    plan_changelog,
     read_file_versions,
-    release_notes,
     resolve_version,
-    stamp_changelog,
 )
 from release_tool.versions import Version
 
@@ -81,9 +80,14 @@ def gather(project: Project, request: ReleaseRequest) -> Facts:
         remote = RemoteState(heads={}, tags={})
     problems += _git_problems(project, working, local_tags, remote, new, resumed)
 
-    stamped = stamp_changelog(project, new, request.today, overlay)
-    notes = release_notes(project, new, stamped[1]) if stamped else ""
-    if not notes.strip() and not request.allow_empty_notes:
+    try:
+        log = plan_changelog(project, new, request.today, overlay)
+        unreadable = False
+    except ReleaseError as exc:  # two headings for the version, nothing to stamp
+        problems.append(exc)
+        log, unreadable = None, True
+    notes = log.notes if log else ""
+    if not notes.strip() and not request.allow_empty_notes and not unreadable:
         where = config.changelog or "the changelog (none configured)"
         problems.append(
             UsageError(
@@ -103,11 +107,13 @@ def gather(project: Project, request: ReleaseRequest) -> Facts:
         remote=remote,
         notes=notes,
         resumed=resumed,
-        changelog=stamped,
+        changelog=(log.old, log.stamped) if log else None,
         previous=previous,
         found=tuple(found),
         recovery=recovery,
         observed_head=observed_head,
+        notes_markdown=log.notes_markdown if log else "",
+        warnings=log.warnings if log else (),
     )
 
 
@@ -119,6 +125,7 @@ def plan(ctx: Planning) -> StepPlan:
     ]
     if facts.resumed:
         notes.append(f"HEAD is already tagged {facts.tag}: finishing that release")
+    notes += [f"warning: {warning}" for warning in facts.warnings]
     return StepPlan(NAME, notes=tuple(notes))
 
 
