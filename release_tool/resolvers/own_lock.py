@@ -16,9 +16,10 @@ uv.toml, .python-version, and the pyproject.toml of each workspace member), neve
 repository, so planning stays read-only and a dry run shows the lock's diff. Both run with
 `--offline` first: uv then reads what it needs from its cache (`UV_CACHE_DIR` passes through)
 and touches no network. A check of a lock that is in step needs nothing else; a version change
-needs the locked packages' metadata, so when the cache lacks it uv runs again online, against
-the index the project configures (or the one the lock records, spelt as recorded), with
-`--no-build` (no third-party code runs on the releasing machine).
+needs the locked packages' metadata, so when the cache lacks it uv runs again online. Either
+way uv looks at the index the project configures, or else the one the lock records, spelt as
+recorded (the cache is keyed by it), and runs with `--no-build`: no third-party code runs on
+the releasing machine.
 
 uv is the project's `required-version` when it pins one, else the uv this tool ships; the
 environment is the resolvers' clean one (see `release_tool.resolvers.common`).
@@ -129,15 +130,14 @@ def _uv(
         tree = Path(tmp) / "project"
         write_tree(tree, files)
         run_env = resolver_env(env, Path(tmp))
-        command = [executable, *args, "--no-build"]
+        index = _recorded_index(pyproject, uv_toml, lock)
+        command = [executable, *args, "--no-build", *(["--default-index", index] if index else [])]
         try:
             run([*command, "--offline"], cwd=tree, env=run_env, what=f"{what} --offline")
         except ReleaseError as exc:
             if not _OFFLINE_REFUSED.search(exc.details or exc.message):
                 raise
-            index = _recorded_index(pyproject, uv_toml, lock)
-            online = [*command, *(["--default-index", index] if index else [])]
-            run(online, cwd=tree, env=run_env, what=what)
+            run(command, cwd=tree, env=run_env, what=what)
         return (read_text(tree / read) or "") if read else ""
 
 
