@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -378,7 +379,7 @@ def test_setup_py_setup_cfg_docs_conf_and_version_file_are_released_byte_for_byt
 
 def test_two_templates_on_one_file_edit_it_in_turn(tmp_path: Path) -> None:
     conf = "version = '0.25.0'\nrelease = '0.25.0'\n"
-    pyproject = PATTERN_PYPROJECT.split("version_files")[0] + (
+    pyproject = PATTERN_PYPROJECT.split("version_files", maxsplit=1)[0] + (
         'version_files = [\n    { path = "conf.py", search = "version = \'{version}\'" },\n'
         '    { path = "conf.py", search = "release = \'{version}\'" },\n]\n'
     )
@@ -488,10 +489,13 @@ def use_env(monkeypatch: pytest.MonkeyPatch, env: Mapping[str, str]) -> None:
 
 
 def uv(args: list[str], cwd: Path, env: Mapping[str, str]) -> None:
-    import subprocess
-
     proc = subprocess.run(
-        [shipped_uv()[0], *args], cwd=cwd, env=dict(env), capture_output=True, text=True
+        [shipped_uv()[0], *args],
+        cwd=cwd,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
 
