@@ -446,7 +446,9 @@ def reference_markdown() -> str:
         "# Configuration reference",
         "",
         "Generated from `release_tool/config.py` (`python -m release_tool.config`); "
-        "a test keeps it in step.",
+        "a test keeps it in step. The same keys as a JSON Schema, for editors, "
+        "`check-jsonschema` and `validate-pyproject`: "
+        "[config.schema.json](config.schema.json).",
         "",
     ]
     for title, cls in sections:
