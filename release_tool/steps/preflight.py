@@ -127,8 +127,8 @@ def gather(project: Project, request: ReleaseRequest) -> Facts:
 def plan(ctx: Planning) -> StepPlan:
     config, facts = ctx.project.config, ctx.facts
     if version_source(ctx.project) == "tag":
-        since = "no release tag yet" if facts.current == NO_RELEASE else f"{facts.current}"
-        source = f"version from tags: {since} (the last release tag reachable from HEAD)"
+        since = "no release tag reachable from HEAD yet" if facts.current == NO_RELEASE else ""
+        source = f"version from tags: {since or facts.current}"
     else:
         source = f"version files agree on {facts.current}"
     notes = [
