@@ -129,6 +129,10 @@ class GitRepo:
             tags[name] = peeled or sha
         return tags
 
+    def tags_merged(self, commit: str = "HEAD") -> list[str]:
+        """The names of the local tags reachable from `commit` (`git tag --merged`)."""
+        return self._git("tag", "--merged", commit).splitlines()
+
     def remote_url(self, remote: str) -> str:
         try:
             return self._git("remote", "get-url", remote)

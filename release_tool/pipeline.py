@@ -104,7 +104,7 @@ def plan_bump(project: Project, request: ReleaseRequest) -> ReleasePlan:
     )
 
     found = read_file_versions(project)
-    current = current_version(found, request)
+    current = current_version(project, found, request)
     new = resolve_version(current, request)
     check_order(current, new, request)
     stamped = stamp_changelog(project, new, request.today)

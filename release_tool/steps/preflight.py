@@ -22,11 +22,14 @@ from release_tool.plan import StepPlan
 from release_tool.project import Facts, Project, ReleaseRequest, releases_before, tag_name
 from release_tool.steps.base import Planning
 from release_tool.steps.files import (
+    NO_RELEASE,
     check_order,
     current_version,
+    own_lock_problems,
     plan_changelog,
     read_file_versions,
     resolve_version,
+    version_source,
 )
 from release_tool.versions import Version
 
@@ -47,7 +50,14 @@ def gather(project: Project, request: ReleaseRequest) -> Facts:
         found = read_file_versions(project, overlay)
         working = repo.state()
         local_tags = repo.local_tags()
-        current = current_version(found, request)
+        rolled_back = recovery is not None and recovery.kind == "rollback"
+        current = current_version(
+            project,
+            found,
+            request,
+            head=(recovery.head if recovery and rolled_back else None) or working.head,
+            ignore=recovery.tags if recovery and rolled_back else (),
+        )
         if recovery is None:
             remote, remote_error = _remote_state(pending)
     observed_head = working.head
@@ -79,6 +89,8 @@ def gather(project: Project, request: ReleaseRequest) -> Facts:
         problems.append(_unreachable(project, remote_error))
         remote = RemoteState(heads={}, tags={})
     problems += _git_problems(project, working, local_tags, remote, new, resumed)
+    if not resumed:
+        problems += own_lock_problems(project, overlay)
 
     try:
         log = plan_changelog(project, new, request.today, overlay)
@@ -99,6 +111,8 @@ def gather(project: Project, request: ReleaseRequest) -> Facts:
         raise problems[0] if len(problems) == 1 else PreflightError(problems)
 
     previous = current if current != new else releases_before(config, _all(local_tags, remote), new)
+    if previous == NO_RELEASE:
+        previous = None  # the first release
     return Facts(
         current=current,
         new=new,
@@ -119,8 +133,13 @@ def gather(project: Project, request: ReleaseRequest) -> Facts:
 
 def plan(ctx: Planning) -> StepPlan:
     config, facts = ctx.project.config, ctx.facts
+    if version_source(ctx.project) == "tag":
+        since = "no release tag reachable from HEAD yet" if facts.current == NO_RELEASE else ""
+        source = f"version from tags: {since or facts.current}"
+    else:
+        source = f"version files agree on {facts.current}"
     notes = [
-        f"version files agree on {facts.current}",
+        source,
         f"on {config.branch}, clean, up to date with {config.remote}",
     ]
     if facts.resumed:
