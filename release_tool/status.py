@@ -1,8 +1,10 @@
 """`release-tool status`: where the current version stands, gathered with reads only.
 
-It shows every file's version (and whether they agree), the last release tag, and which of the
-release's results already exist for the current version. It never fails on a disagreement or an
-unreachable remote: showing those is its job.
+It shows every file's version (and whether they agree), the last release tag (the highest
+version among the tags reachable from HEAD), the tags that name no version, and which of the
+release's results already exist for the current version — under the tag that exists, in
+whichever spelling (`4.18.4` or `v4.18.4`). It never fails on a disagreement or an unreachable
+remote: showing those is its job.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from release_tool.errors import ReleaseError
-from release_tool.project import FileVersion, Project, last_release, tag_name
+from release_tool.project import FileVersion, Project, last_release, other_tags, release_tag
 from release_tool.steps.files import read_file_versions
 from release_tool.versions import Version
 
@@ -25,6 +27,7 @@ class StatusReport:
     last_version: str | None
     tag: str | None  # the current version's tag, when the files agree
     done: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (what, state)
+    other_tags: tuple[str, ...] = ()  # tags that name no release version: ignored
 
     def lines(self) -> list[str]:
         width = max(len(f"{f.path} ({f.where})") for f in self.files)
@@ -41,6 +44,10 @@ class StatusReport:
             f"  last release tag: {self.last_tag or 'none'}"
             + (f" ({self.last_version})" if self.last_version else "")
         )
+        if self.other_tags:
+            shown = ", ".join(self.other_tags[:10])
+            more = f" and {len(self.other_tags) - 10} more" if len(self.other_tags) > 10 else ""
+            out.append(f"  tags that name no version (ignored): {shown}{more}")
         if self.tag:
             out.append(f"  for {self.tag}:")
             name_width = max(len(what) for what, _ in self.done)
@@ -58,6 +65,7 @@ class StatusReport:
             "last_release": {"tag": self.last_tag, "version": self.last_version},
             "tag": self.tag,
             "done": dict(self.done),
+            "other_tags": list(self.other_tags),
         }
 
 
@@ -71,11 +79,18 @@ def collect_status(project: Project) -> StatusReport:
         remote_tags = dict(repo.ls_remote(config.remote).tags)
     except ReleaseError:
         remote_tags = None
-    last = last_release(config, {**local, **(remote_tags or {})})
-    tag = tag_name(config, next(iter(versions))) if len(versions) == 1 else None
+    head = repo.head_sha()
+    reachable = repo.local_tags(merged="HEAD")
+    # A remote tag on HEAD counts too (a clone that has not fetched it).
+    reachable.update({t: sha for t, sha in (remote_tags or {}).items() if sha == head})
+    last = last_release(config, reachable)
+    tag = (
+        release_tag(config, next(iter(versions)), local, remote_tags or {})
+        if len(versions) == 1
+        else None
+    )
     done: list[tuple[str, str]] = []
     if tag:
-        head = repo.head_sha()
         at = local.get(tag)
         done.append(
             ("local tag", "absent" if at is None else "at HEAD" if at == head else f"on {at[:12]}")
@@ -101,6 +116,7 @@ def collect_status(project: Project) -> StatusReport:
         str(last[1]) if last else None,
         tag,
         tuple(done),
+        tuple(other_tags(config, {**local, **(remote_tags or {})})),
     )
 
 
