@@ -138,8 +138,9 @@ def _token_needed(
     if not remote:
         return None
     what = {"github-release": "the GitHub release", "downstream": "the downstream PRs"}
-    needed_by = " and ".join(what.get(name, name) for name in NAMES if name in remote)
-    return UsageError(f"no GitHub token, which {needed_by} need(s)", AUTH_HINT)
+    needers = [what.get(name, name) for name in NAMES if name in remote]
+    verb = "needs" if len(needers) == 1 else "need"
+    return UsageError(f"no GitHub token, which {' and '.join(needers)} {verb}", AUTH_HINT)
 
 
 def check_applicable(plan: ReleasePlan) -> None:

@@ -150,7 +150,9 @@ def survey(project: Project, request: ReleaseRequest) -> Survey:
             )
         )
 
-    current = current or max((f.version for f in found), default=new)
+    if not found:  # a version file could not be read: nothing to plan the edits on
+        return Survey(None, tuple(problems))
+    current = current or max(f.version for f in found)
     if current != new:
         previous: Version | None = current
     else:
