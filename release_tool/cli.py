@@ -455,6 +455,11 @@ _release_options = _options(
         is_flag=True,
         help="Send the notification email through SMTP, not only the draft.",
     ),
+    click.option(
+        "--allow-unpushed",
+        is_flag=True,
+        help="Let the push publish local commits the remote's branch does not have yet.",
+    ),
     click.option("--quiet", "-q", is_flag=True, help="No progress lines, only errors."),
 )
 
@@ -474,6 +479,7 @@ def _request(options: dict[str, Any]) -> ReleaseRequest:
         skip=frozenset(options.get("skip", ())),
         only=frozenset(options.get("only", ())),
         local=bool(options.get("local")),
+        allow_unpushed=options.get("allow_unpushed", False),
         today=date.today(),
     )
 
@@ -516,7 +522,7 @@ def release(directory: Path, /, **options: Any) -> None:
     OUTPUT.quiet = options["quiet"]
 
     def body() -> None:
-        from release_tool.pipeline import plan_release, run_release
+        from release_tool.pipeline import check_applicable, plan_release, run_release
 
         request = _request(options)
         progress = Progress()
@@ -529,6 +535,7 @@ def release(directory: Path, /, **options: Any) -> None:
             report_to_actions(plan, None)
             OUTPUT.info("\nDry run: nothing was changed.", style="bold")
             return
+        check_applicable(plan)  # refused before asking: unpushed commits, no token
         confirm_or_refuse(options["yes"])
         try:
             result = run_release(project, plan, progress)
