@@ -454,6 +454,9 @@ _release_options = _options(
         help="Send the notification email through SMTP, not only the draft.",
     ),
     click.option("--quiet", "-q", is_flag=True, help="No progress lines, only errors."),
+    click.option(
+        "--no-verify", is_flag=True, help="Skip the repository's commit hooks (git --no-verify)."
+    ),
 )
 
 
@@ -472,6 +475,7 @@ def _request(options: dict[str, Any]) -> ReleaseRequest:
         skip=frozenset(options.get("skip", ())),
         only=frozenset(options.get("only", ())),
         local=bool(options.get("local")),
+        no_verify=bool(options.get("no_verify")),
         today=date.today(),
     )
 

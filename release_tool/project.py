@@ -100,6 +100,7 @@ class ReleaseRequest:
     skip: frozenset[str] = frozenset()
     only: frozenset[str] = frozenset()
     local: bool = False  # only the local steps: bump, commit, tag, push
+    no_verify: bool = False  # skip the repository's commit hooks (git commit --no-verify)
     today: date = field(default_factory=date.today)
 
 

@@ -13,19 +13,27 @@ from collections.abc import Mapping
 from release_tool.errors import PreflightError, ReleaseError, UsageError
 from release_tool.git_repo import (
     PendingRemote,
-    ReleaseLock,
     RemoteState,
     WorkingState,
     credentials_refused,
 )
 from release_tool.plan import StepPlan
-from release_tool.project import Facts, Project, ReleaseRequest, releases_before, tag_name
-from release_tool.steps import recover
+from release_tool.project import (
+    Facts,
+    FileVersion,
+    Project,
+    ReleaseRequest,
+    releases_before,
+    tag_name,
+)
+from release_tool.release_lock import ReleaseLock
+from release_tool.steps import NAMES, recover
 from release_tool.steps.base import Planning
 from release_tool.steps.files import (
     check_order,
     current_version,
     read_file_versions,
+    real_relpath,
     release_notes,
     resolve_version,
     stamp_changelog,
@@ -35,8 +43,14 @@ from release_tool.versions import Version
 NAME = "preflight"
 
 
-def gather(project: Project, request: ReleaseRequest) -> Facts:
-    """Read the world, decide the versions and the tag; raise every problem at once."""
+def gather(
+    project: Project, request: ReleaseRequest, steps: frozenset[str] = frozenset(NAMES)
+) -> Facts:
+    """Read the world, decide the versions and the tag; raise every problem at once.
+
+    `steps` are the steps the request selects (the pipeline decides): what the commit and the
+    tag need (an identity, a signing key, tracked version files) is checked only when they
+    are made."""
     config, repo = project.config, project.repo
     recovery = None
     with repo.start_ls_remote(config.remote) as pending:  # the remote answers while we read
@@ -81,6 +95,8 @@ def gather(project: Project, request: ReleaseRequest) -> Facts:
     problems += _git_problems(project, working, local_tags, remote, new, resumed)
 
     stamped = stamp_changelog(project, new, request.today, overlay)
+    if not resumed:
+        problems += _write_problems(project, steps, found, new, stamped)
     notes = release_notes(project, new, stamped[1]) if stamped else ""
     if not notes.strip() and not request.allow_empty_notes:
         where = config.changelog or "the changelog (none configured)"
@@ -188,13 +204,85 @@ def _git_problems(
             )
         )
     tag = tag_name(config, new)
-    for where, tags in (("locally", local_tags), (f"on {config.remote}", remote.tags)):
-        at = tags.get(tag)
-        if at is not None and not (resumed and at == head):
+    published = remote.tags.get(tag)
+    at = local_tags.get(tag)
+    if at is not None and not (resumed and at == head):
+        problems.append(
+            UsageError(
+                f"tag {tag} already exists locally, on commit {at[:12]}",
+                f"{new} was released before: pick another version"
+                if published is not None
+                else f"pick another version, or delete the stale local tag (git tag -d {tag}) "
+                "if it was never pushed",
+            )
+        )
+    if published is not None and not (resumed and published == head):
+        problems.append(
+            UsageError(
+                f"tag {tag} already exists on {config.remote}, on commit {published[:12]}",
+                f"{tag} is already on {config.remote}: {new} was released; pick another version",
+            )
+        )
+    return problems
+
+
+def _write_problems(
+    project: Project,
+    steps: frozenset[str],
+    found: list[FileVersion],
+    new: Version,
+    stamped: tuple[str, str] | None,
+) -> list[ReleaseError]:
+    """What predictably fails in the middle of the release, found before it starts: no
+    committer identity, a signing key git cannot use, a version file git does not track."""
+    config, repo = project.config, project.repo
+    edited = [
+        vf.path
+        for vf in config.version_files
+        if any(f.version != new for f in found if f.path == vf.path)
+    ]
+    if config.changelog and stamped and stamped[0] != stamped[1]:
+        edited.append(config.changelog)
+    commit = "commit" in steps and bool(edited)
+    tag = "tag" in steps
+    if not (commit or tag):
+        return []
+    paths = list(dict.fromkeys(real_relpath(project, path) for path in edited)) if commit else []
+    ready = repo.readiness(paths)
+    problems: list[ReleaseError] = []
+    if ready.ident is None:
+        said = ready.ident_error.removeprefix("git var failed: ")
+        problems.append(
+            UsageError(
+                f"git has no committer identity for the release {'commit' if commit else 'tag'}"
+                f": {said}",
+                'git config user.name "Your Name"; git config user.email you@example.org '
+                "(or set GIT_COMMITTER_NAME and GIT_COMMITTER_EMAIL)",
+            )
+        )
+    for path in ready.untracked:
+        if path in ready.ignored:
             problems.append(
                 UsageError(
-                    f"tag {tag} already exists {where}, on commit {at[:12]}",
-                    f"{new} was released before: pick another version, or delete the stale tag",
+                    f"{path} is ignored by git, so the release commit cannot hold it",
+                    f"track it (git add -f {path}; git commit), or take it out of version_files",
                 )
             )
+        else:
+            problems.append(
+                UsageError(
+                    f"{path} is not tracked by git, so the release commit cannot hold it",
+                    f"git add {path} and commit it first, or take it out of version_files",
+                )
+            )
+    from release_tool.signing import signing_problems
+
+    problems += signing_problems(
+        ready.signing,
+        commit=commit,
+        tag=tag,
+        sign_tags=config.sign,
+        ident=ready.ident,
+        root=repo.root,
+    )
     return problems

@@ -6,7 +6,7 @@ remote's branch, the tag when the remote does not have it. Nothing missing: alre
 
 from __future__ import annotations
 
-from release_tool.git_repo import PushAction
+from release_tool.git_actions import PushAction
 from release_tool.plan import StepPlan
 from release_tool.steps.base import Planning
 
@@ -25,4 +25,6 @@ def plan(ctx: Planning) -> StepPlan:
         refspecs.append(f"refs/tags/{facts.tag}")
     if not refspecs:
         return StepPlan(NAME, skipped=f"already done: {facts.tag} is on {config.remote}")
-    return StepPlan(NAME, (PushAction(ctx.project.repo, config.remote, tuple(refspecs)),))
+    return StepPlan(
+        NAME, (PushAction(ctx.project.repo, config.remote, tuple(refspecs), config.branch),)
+    )
