@@ -52,6 +52,7 @@ from hardening_support import (
     differences,
     discover_fault_points,
     install_post_receive_kill,
+    install_post_receive_signal,
     kill_group,
     new_world,
     smtp_server,
@@ -61,7 +62,9 @@ from hardening_support import (
 from release_tool.sandbox import Exchange
 
 POINTS = discover_fault_points()
-HTTP_FAULTS = ("500", "reset", "ratelimit")
+# A fault before the request is served, or after it (the remote did the work, the answer
+# is lost: a 502 from a proxy, a dropped connection).
+HTTP_FAULTS = ("500", "reset", "ratelimit", "after:502", "after:reset")
 SMTP_FAULTS = ("451", "554", "drop")
 
 FAULT_CASES = [
@@ -211,6 +214,47 @@ def test_killed_at_a_remote_write_then_the_same_command_converges(
         again = cli_subprocess(world, *RELEASE_ARGS)
         assert again.code == 0, again.stderr
         assert "interrupted release" in again.stderr
+        _compare(baseline, world)
+    finally:
+        world.stop()
+
+
+@pytest.mark.hardening("fault")
+@pytest.mark.parametrize(
+    ("signal_name", "group"),
+    [pytest.param("INT", True, id="Ctrl-C"), pytest.param("TERM", False, id="SIGTERM")],
+)
+def test_interrupted_while_the_push_waits_then_the_same_command_converges(
+    signal_name: str,
+    group: bool,
+    template: Template,
+    smtp: SmtpServer,
+    baseline: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    """The remote took the push; the run is interrupted before git hears so. It asks the
+    remote, keeps the release commit and tag, and stops; the same command finishes."""
+    world = new_world(template, tmp_path / "world", smtp)
+    pid_file = tmp_path / "pid"
+    hook = install_post_receive_signal(world.bare, pid_file, signal_name, group)
+    try:
+        proc = subprocess.Popen(
+            cli_command(world, *RELEASE_ARGS),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **world.env()},
+            start_new_session=True,
+        )
+        pid_file.write_text(str(proc.pid))
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 130, err
+        assert "after origin took the push: the release commit and tag are kept" in err, err
+        assert "delete" not in err
+        assert not (world.work / ".git" / "release-tool.lock").exists()
+        hook.unlink()
+        again = cli_subprocess(world, *RELEASE_ARGS)
+        assert again.code == 0, again.stderr
         _compare(baseline, world)
     finally:
         world.stop()
