@@ -10,14 +10,19 @@ writes here by itself.
 For each point:
 
 - a fault: that one request answers 500, has its connection reset, or is rate-limited (403 with
-  the quota spent); the SMTP send gets a 451, a 554 or a dropped connection. The run either
-  absorbs it (a POST is looked after and repeated) or stops with exit 1 and a one-line error;
-  then the same command is run again, undisturbed;
+  the quota spent); or the sandbox does the work and only then answers 502 or resets the
+  connection (`after:502`, `after:reset`: the answer is lost, the push's refs have moved, the
+  release exists); the SMTP send gets a 451, a 554 or a dropped connection. The run either
+  absorbs it (a POST is looked after and repeated; a push is checked on the remote) or stops
+  with exit 1 and a one-line error; then the same command is run again, undisturbed;
 - a SIGKILL: the release runs as a subprocess, and is killed outright (with its git children)
   the moment the sandbox has done that write, before the answer reaches it (for the API, from
   the sandbox's observer; for a push, from a post-receive hook in the sandbox's bare repository;
   for the email, from the SMTP server's DATA handler, before it accepts the message). The same
-  command is run again.
+  command is run again;
+- an interrupt while the push waits for its answer (the remote has taken it): Ctrl-C to the
+  whole process group, or SIGTERM to the tool alone. The run asks the remote, keeps the
+  release commit and tag, and stops with exit 130; the same command is run again.
 
 Either way, the world afterwards must equal the world after an undisturbed release
 (`hardening_support.snapshot`): the working copy's files and refs, the sandbox's refs, exactly one
