@@ -23,20 +23,20 @@ from release_tool.plan import Outcome, RunState
 
 
 def push_landed(remote: RemoteState, wanted: Mapping[str, str]) -> bool:
-    """Whether the remote holds every ref a push sent, at the commit it sent: `wanted` maps
-    `refs/heads/B` / `refs/tags/T` to the local commit (tags peeled). Empty: nothing to tell."""
-    if not wanted:
-        return False
-    for ref, sha in wanted.items():
+    """Whether an (atomic) push landed: `wanted` maps each ref it sent (`refs/heads/B`,
+    `refs/tags/T`) to the local commit (tags peeled). A release tag on the remote at the
+    commit sent is decisive — the push was atomic, so the branch went with it, even if the
+    branch has moved on since; a push of a branch alone landed if the branch is there."""
+    there = {}
+    for ref in wanted:
         if ref.startswith("refs/heads/"):
-            there = remote.heads.get(ref.removeprefix("refs/heads/"))
+            there[ref] = remote.heads.get(ref.removeprefix("refs/heads/"))
         elif ref.startswith("refs/tags/"):
-            there = remote.tags.get(ref.removeprefix("refs/tags/"))
-        else:
-            return False
-        if there != sha:
-            return False
-    return True
+            there[ref] = remote.tags.get(ref.removeprefix("refs/tags/"))
+    tags = [ref for ref in wanted if ref.startswith("refs/tags/")]
+    if tags:
+        return any(there[ref] == wanted[ref] for ref in tags)
+    return bool(wanted) and all(there.get(ref) == sha for ref, sha in wanted.items())
 
 
 @dataclass(frozen=True)
@@ -141,12 +141,15 @@ class PushAction:
         the remote's branch moves to match, as a push git heard back from would have moved it.
         Raises a ReleaseError when the remote cannot be asked."""
         remote = self.repo.ls_remote(self.remote)
-        if not push_landed(remote, self.wanted()):
+        wanted = self.wanted()
+        if not push_landed(remote, wanted):
             return False
         if self.branch and self.branch in remote.heads:
-            self.repo.update_ref(
-                f"refs/remotes/{self.remote}/{self.branch}", remote.heads[self.branch]
-            )
+            there: str | None = remote.heads[self.branch]
+            if there and not self.repo.has_commit(there):  # moved on since: what we sent
+                there = wanted.get(f"refs/heads/{self.branch}")
+            if there:
+                self.repo.update_ref(f"refs/remotes/{self.remote}/{self.branch}", there)
         return True
 
 
