@@ -461,6 +461,9 @@ _release_options = _options(
         help="Let the push publish local commits the remote's branch does not have yet.",
     ),
     click.option("--quiet", "-q", is_flag=True, help="No progress lines, only errors."),
+    click.option(
+        "--no-verify", is_flag=True, help="Skip the repository's commit hooks (git --no-verify)."
+    ),
 )
 
 
@@ -480,6 +483,7 @@ def _request(options: dict[str, Any]) -> ReleaseRequest:
         only=frozenset(options.get("only", ())),
         local=bool(options.get("local")),
         allow_unpushed=options.get("allow_unpushed", False),
+        no_verify=bool(options.get("no_verify")),
         today=date.today(),
     )
 

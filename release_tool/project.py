@@ -103,6 +103,7 @@ class ReleaseRequest:
     only: frozenset[str] = frozenset()
     local: bool = False  # only the local steps: bump, commit, tag, push
     allow_unpushed: bool = False  # the push may publish local commits origin does not have
+    no_verify: bool = False  # skip the repository's commit hooks (git commit --no-verify)
     today: date = field(default_factory=date.today)
 
 

@@ -29,8 +29,12 @@ def write_bytes_atomically(path: Path, data: bytes) -> None:
     """Replace `path` in one rename, so a crash never leaves half a file; folders are created.
 
     The data reaches the disk before the rename. An existing file keeps its permission bits; a
-    new one gets 0644 (mkstemp's 0600 would hide an ordinary file from the group).
+    new one gets 0644 (mkstemp's 0600 would hide an ordinary file from the group). A symlink
+    is followed: the file it points at is replaced, and the link stays a link (planning has
+    checked that it points inside the repository).
     """
+    if path.is_symlink():
+        path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     import tempfile  # only a run that writes pays for it (it imports random)
 
@@ -82,4 +86,10 @@ class WriteFileAction:
         return Outcome(f"edited {self.relpath}")
 
     def undo(self) -> None:
+        """Put the old text back (nothing to do when the edit never reached the file)."""
+        try:
+            if self.path.read_bytes() == self.old.encode("utf-8"):
+                return
+        except OSError:
+            pass
         write_text_atomically(self.path, self.old)

@@ -3,6 +3,10 @@
 A fault is `METHOD PATH_GLOB STATUS [COUNT]`. It is matched against every request the sandbox
 receives (API and git smart HTTP alike), so a test can fail one `POST /repos/*/releases` or one
 `git-receive-pack`, and then show that re-running the same command converges.
+
+A STATUS written `after:STATUS` (`after:502`, `after:reset`) fires *after* the sandbox has done
+the work: the release is created, the push's refs are updated, and only then is the answer
+replaced by the fault — the "GitHub did it but the answer was lost" case.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ FaultKind = Literal["reset", "ratelimit"]
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "*"})
 _SPEC_HINT = (
     "write a fault as 'METHOD PATH_GLOB STATUS [COUNT]', e.g. 'POST /repos/*/releases 500 1': "
-    "METHOD an HTTP method or '*', STATUS an HTTP code, 'reset' or 'ratelimit', "
+    "METHOD an HTTP method or '*', STATUS an HTTP code, 'reset' or 'ratelimit' (prefixed "
+    "'after:' to fire once the request is done), "
     "COUNT a number of requests (default 1) or '*' / 0 for every request"
 )
 
@@ -35,6 +40,7 @@ class Fault:
     path_glob: str
     status: int | FaultKind
     count: int | None = 1  # None or 0: every matching request
+    after: bool = False  # the request is served first; only its answer is replaced
 
     def matches(self, method: str, path: str) -> bool:
         """Whether a request (path without its query) is one this fault hits.
@@ -51,7 +57,8 @@ class Fault:
 
     def __str__(self) -> str:
         count = "*" if self.count is None else str(self.count)
-        return f"{self.method} {self.path_glob} {self.status} {count}"
+        status = f"after:{self.status}" if self.after else str(self.status)
+        return f"{self.method} {self.path_glob} {status} {count}"
 
 
 def parse_fault(spec: str | Fault) -> Fault:
@@ -64,6 +71,8 @@ def parse_fault(spec: str | Fault) -> Fault:
             f"bad fault {spec!r}: expected 3 or 4 fields, got {len(parts)}", _SPEC_HINT
         )
     method, glob, status_text = parts[0].upper(), parts[1], parts[2].lower()
+    after = status_text.startswith("after:")
+    status_text = status_text.removeprefix("after:")
     if method not in _METHODS:
         raise UsageError(f"bad fault {spec!r}: {parts[0]!r} is not an HTTP method", _SPEC_HINT)
     if not glob.startswith(("/", "*")):
@@ -92,7 +101,7 @@ def parse_fault(spec: str | Fault) -> Fault:
             raise UsageError(
                 f"bad fault {spec!r}: COUNT {parts[3]!r} is not a number or '*'", _SPEC_HINT
             )
-    return Fault(method, glob, status, count)
+    return Fault(method, glob, status, count, after)
 
 
 @dataclass

@@ -15,6 +15,7 @@ contract tests validate each response body against GitHub's OpenAPI description 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import os
@@ -123,9 +124,26 @@ class _Handler(BaseHTTPRequestHandler):
         path, query = split.path, split.query
         body = self._read_body()
         fault = self.server.faults.take(self.command, path)
-        if fault is not None:
+        if fault is not None and fault.after:
+            self._lost_answer(path, query, body)
             self._fault(fault, path, body)
-        elif path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+        elif fault is not None:
+            self._fault(fault, path, body)
+        else:
+            self._route(path, query, body)
+
+    def _lost_answer(self, path: str, query: str, body: bytes) -> None:
+        """Serve the request for real, and throw its answer away (an `after:` fault's answer
+        goes out instead)."""
+        wfile, self.wfile = self.wfile, io.BytesIO()
+        try:
+            self._route(path, query, body)
+        finally:
+            self.wfile = wfile
+            self.close_connection = False
+
+    def _route(self, path: str, query: str, body: bytes) -> None:
+        if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
             self._api(path, query, body)
         elif self.server.index is not None and is_index_path(path):
             response = self.server.index.handle(self.command, self.path, dict(self.headers))
