@@ -222,14 +222,22 @@ def load_config(root: Path) -> Config:
     import tomlkit  # deferred: start-up time matters for `--help`
     from tomlkit.exceptions import ParseError
 
+    from release_tool.files.text import read_text
+
     pyproject = root / "pyproject.toml"
     try:
-        text = pyproject.read_text(encoding="utf-8")
+        text = read_text(pyproject, "pyproject.toml")  # not UTF-8, a NUL byte: a UsageError
     except FileNotFoundError:
         raise ConfigError(
             f"no pyproject.toml in {root}",
             "run in the library's repository (or -C DIR), with a [tool.release_tool] section",
         ) from None
+    if text.startswith("\ufeff"):
+        raise ConfigError(
+            "pyproject.toml starts with a byte-order mark (U+FEFF), which TOML readers such "
+            "as pip's refuse",
+            "save pyproject.toml as UTF-8 without a BOM",
+        )
     try:
         document = tomlkit.parse(text).unwrap()
     except ParseError as exc:

@@ -311,3 +311,11 @@ def test_malformed_anywhere_is_reported_with_its_position(text: str, where: str)
     problem = message("npm_lockfile", text, "package-lock.json")
     assert problem.startswith("package-lock.json: not valid JSON: ")
     assert where in problem
+
+
+def test_a_byte_order_mark_is_read_past_and_kept_as_npm_does() -> None:
+    text = '\ufeff{\n  "version": "1.0.0"\n}\n'
+    assert package_json.read(text, "package.json") == [FoundVersion("version", "1.0.0", 2)]
+    assert package_json.write(text, "package.json", Version(1, 1, 0)) == (
+        '\ufeff{\n  "version": "1.1.0"\n}\n'
+    )

@@ -154,7 +154,9 @@ def _walk(text: str) -> tuple[_Found, bool]:
                 return _object(text, i, packages)
         return value(i)
 
-    start = _skip_space(text, 0)
+    # npm reads a file that starts with a UTF-8 byte-order mark (it strips it): so do we,
+    # and the mark stays where it is.
+    start = _skip_space(text, 1 if text.startswith("\ufeff") else 0)
     if text[start : start + 1] != "{":
         value(start)  # invalid JSON is reported as such; valid JSON is not an object
         raise _NotAnObject

@@ -16,11 +16,6 @@ from pathlib import Path
 from release_tool.plan import Outcome, RunState
 
 
-def read_text(path: Path) -> str:
-    """A file's text exactly as stored (no newline translation)."""
-    return path.read_bytes().decode("utf-8")
-
-
 def write_text_atomically(path: Path, text: str) -> None:
     """Replace `path` with `text` as UTF-8 in one rename (see `write_bytes_atomically`)."""
     write_bytes_atomically(path, text.encode("utf-8"))

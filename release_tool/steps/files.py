@@ -13,7 +13,8 @@ from datetime import date
 from release_tool import changelog
 from release_tool.errors import UsageError
 from release_tool.files import editor_for
-from release_tool.files.write import WriteFileAction, read_text
+from release_tool.files.text import read_text
+from release_tool.files.write import WriteFileAction
 from release_tool.project import NPM_KINDS, FileVersion, Project, ReleaseRequest
 from release_tool.versions import Version, bump, check_newer, parse_file_version
 
@@ -22,7 +23,7 @@ def read_text_of(project: Project, relpath: str, overlay: Mapping[str, str]) -> 
     if relpath in overlay:
         return overlay[relpath]
     try:
-        return read_text(project.root / relpath)
+        return read_text(project.root / relpath, relpath)
     except FileNotFoundError:
         raise UsageError(
             f"{relpath}: file not found", "fix the path in [tool.release_tool] version_files"
@@ -154,5 +155,5 @@ def release_notes(project: Project, version: Version, text: str | None = None) -
     if text is None:
         if not (project.root / path).is_file():
             return ""
-        text = read_text(project.root / path)
+        text = read_text(project.root / path, path)
     return changelog.release_notes(text, version, changelog.changelog_format(path)) or ""
