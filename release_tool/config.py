@@ -22,6 +22,10 @@ from release_tool.errors import ConfigError
 FileKind = Literal["python", "package_json", "npm_lockfile", "pyproject"]
 FILE_KINDS: tuple[str, ...] = typing.get_args(FileKind)
 
+#: Seconds one network operation may take (`network_timeout`): a stalled remote fails the
+#: step instead of hanging the run.
+DEFAULT_NETWORK_TIMEOUT = 120.0
+
 _REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _PACKAGE_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _EMAIL_RE = re.compile(r"^[^@\s<>\"(),;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -192,6 +196,13 @@ class Config:
     wait_for_index: bool = _opt(False, help="Wait until the version is on the index before PRs.")
     index_url: str = _opt("https://pypi.org/simple/", help="PEP 691 simple index to wait on.")
     index_timeout: float = _opt(900.0, help="Seconds to wait for the index.", check=_check_positive)
+    network_timeout: float = _opt(
+        DEFAULT_NETWORK_TIMEOUT,
+        help="Seconds one network operation may take in all (a git push, ls-remote or clone; "
+        "one GitHub API request; one look at the package index); or "
+        "RELEASE_TOOL_NETWORK_TIMEOUT.",
+        check=_check_positive,
+    )
     templates: str | None = _opt(
         None, help="Folder of templates overriding the bundled ones (same file names).", path=True
     )

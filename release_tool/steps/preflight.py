@@ -39,7 +39,8 @@ def gather(project: Project, request: ReleaseRequest) -> Facts:
     """Read the world, decide the versions and the tag; raise every problem at once."""
     config, repo = project.config, project.repo
     recovery = None
-    with repo.start_ls_remote(config.remote) as pending:  # the remote answers while we read
+    # The remote answers while we read.
+    with repo.start_ls_remote(config.remote, project.network_timeout) as pending:
         if ReleaseLock(repo).path.exists():  # a run was interrupted: its fate needs the remote
             remote, remote_error = _remote_state(pending)
             recovery = recover.inspect(project, remote)

@@ -25,4 +25,7 @@ def plan(ctx: Planning) -> StepPlan:
         refspecs.append(f"refs/tags/{facts.tag}")
     if not refspecs:
         return StepPlan(NAME, skipped=f"already done: {facts.tag} is on {config.remote}")
-    return StepPlan(NAME, (PushAction(ctx.project.repo, config.remote, tuple(refspecs)),))
+    push = PushAction(
+        ctx.project.repo, config.remote, tuple(refspecs), timeout=ctx.project.network_timeout
+    )
+    return StepPlan(NAME, (push,))
