@@ -147,7 +147,7 @@ class _HTTPHandler(urllib.request.HTTPHandler):
 
 class _HTTPSHandler(urllib.request.HTTPSHandler):
     def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(_HTTPSConnection, req)
+        return self.do_open(_HTTPSConnection, req, context=getattr(self, "_context", None))
 
 
 def fetch(request: urllib.request.Request, seconds: float) -> tuple[int, bytes]:
