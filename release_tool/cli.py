@@ -199,7 +199,7 @@ def load_project(
 ) -> Project:
     from release_tool.config import load_config
     from release_tool.git_repo import GitRepo
-    from release_tool.project import Project
+    from release_tool.project import Project, network_timeout
 
     environ = dict(os.environ)
     root = directory.resolve()
@@ -220,6 +220,7 @@ def load_project(
         environ=environ,
         policy=retry_policy(environ),
         poll_interval=_seconds(environ, "RELEASE_TOOL_POLL_INTERVAL", 10.0),
+        network_timeout=network_timeout(environ, config),
         progress=progress.update if progress else None,
     )
 
@@ -821,7 +822,9 @@ def rehearse(directory: Path, /, **options: Any) -> None:
         workspace = options["workspace"] or Path(tempfile.mkdtemp(prefix="release-tool-rehearsal-"))
         workspace.mkdir(parents=True, exist_ok=True)
         source = None if options["example"] else directory.resolve()
-        rehearsal = prepare(source, workspace, downstream_from=options["downstream_from"])
+        rehearsal = prepare(
+            source, workspace, downstream_from=options["downstream_from"], environ=os.environ
+        )
         OUTPUT.add_secret(rehearsal.token)
         try:
             OUTPUT.info(

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from release_tool.config import DEFAULT_NETWORK_TIMEOUT
 from release_tool.files.write import write_text_atomically
 from release_tool.git_repo import GitRepo, RemoteState
 from release_tool.plan import Outcome, RunState
@@ -109,6 +110,7 @@ class PushAction:
     branch: str | None = None  # the branch pushed: its remote-tracking ref follows a push
     step: str = "push"
     publishes: tuple[str, ...] = ()  # "sha subject" of the other commits the push publishes
+    timeout: float = DEFAULT_NETWORK_TIMEOUT  # git push, in all
 
     def describe(self) -> str:
         return f"git push --atomic {self.remote} {' '.join(self.refspecs)}"
@@ -120,7 +122,7 @@ class PushAction:
         return "\n".join((head, *(f"  {line}" for line in self.publishes)))
 
     def apply(self, state: RunState) -> Outcome:
-        self.repo.push(self.remote, list(self.refspecs), self.branch)
+        self.repo.push(self.remote, list(self.refspecs), self.branch, self.timeout)
         return Outcome(f"pushed {', '.join(self.refspecs)} to {self.remote}")
 
     def wanted(self) -> dict[str, str]:

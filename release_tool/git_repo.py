@@ -20,12 +20,14 @@ import contextlib
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from release_tool.config import DEFAULT_NETWORK_TIMEOUT
 from release_tool.errors import ReleaseError, StepFailed, UsageError
 from release_tool.git_push import push_failure
 
@@ -198,19 +200,24 @@ class GitRepo:
                 f"add it (git remote add {remote} URL) or set `remote` in the config",
             ) from None
 
-    def ls_remote(self, remote: str) -> RemoteState:
+    def ls_remote(self, remote: str, timeout: float = DEFAULT_NETWORK_TIMEOUT) -> RemoteState:
         """The remote's heads and tags, without fetching (so nothing local changes)."""
-        with self.start_ls_remote(remote) as pending:
+        with self.start_ls_remote(remote, timeout) as pending:
             return pending.result()
 
-    def start_ls_remote(self, remote: str) -> PendingRemote:
+    def start_ls_remote(
+        self, remote: str, timeout: float = DEFAULT_NETWORK_TIMEOUT
+    ) -> PendingRemote:
         """Start `ls-remote` now and collect it later: the remote is the slowest read (a
         network round trip), so planning reads the local files while it runs."""
         # The URL is only needed to scope the token's header; without a token, skip asking.
         url = self.remote_url(remote) if self._token else None
         env = auth_environment(url, self._token) if url else {}
         return PendingRemote(
-            remote, start_git("ls-remote", "--heads", "--tags", remote, cwd=self.root, env=env)
+            remote,
+            start_git(
+                "ls-remote", "--heads", "--tags", remote, cwd=self.root, env=env, timeout=timeout
+            ),
         )
 
     def has_commit(self, sha: str) -> bool:
@@ -238,12 +245,15 @@ class GitRepo:
         except ReleaseError:
             return None
 
-    def _settled(self, *args: str, remote_url: str | None = None) -> tuple[str, str]:
+    def _settled(
+        self, *args: str, remote_url: str | None = None, timeout: float | None = None
+    ) -> tuple[str, str]:
         """A write that runs hooks or waits on the network (commit, tag, push): git's stdout
         and stderr. Interrupted, it still lets git end before returning (`GitCall.settle`), so
-        whatever git did is on disk before a rollback (or the remote check) looks."""
+        whatever git did is on disk before a rollback (or the remote check) looks; a network
+        write past its `timeout` is killed."""
         env = auth_environment(remote_url, self._token) if remote_url else {}
-        return start_git(*args, cwd=self.root, env=env).settle()
+        return start_git(*args, cwd=self.root, env=env, timeout=timeout).settle()
 
     def commit_paths(self, paths: list[str], message: str, *, verify: bool = True) -> str:
         """Commit exactly `paths`, running the repository's hooks as git does (unless not
@@ -340,12 +350,22 @@ class GitRepo:
     def delete_tag(self, name: str) -> None:
         self._write("tag", "-d", name)
 
-    def push(self, remote: str, refspecs: list[str], branch: str | None = None) -> None:
+    def push(
+        self,
+        remote: str,
+        refspecs: list[str],
+        branch: str | None = None,
+        timeout: float = DEFAULT_NETWORK_TIMEOUT,
+    ) -> None:
         """`git push --atomic`; a failure names each refused ref and git's reason for it
-        (`git_push.push_failure`), with the remote's own lines as its details."""
+        (`git_push.push_failure`), with the remote's own lines as its details. It is killed
+        (with its helper process) when `timeout` seconds pass."""
         url = self.remote_url(remote)
         try:
-            self._settled("push", "--atomic", "--porcelain", remote, *refspecs, remote_url=url)
+            self._settled(
+                "push", "--atomic", "--porcelain", remote, *refspecs, remote_url=url,
+                timeout=timeout,
+            )  # fmt: skip
         except GitFailed as exc:
             refused = credentials_refused(exc.message)
             raise push_failure(
@@ -357,18 +377,26 @@ class GitRepo:
 
 
 def run_git(
-    *args: str, cwd: Path, env: Mapping[str, str] | None = None, write: bool = False
+    *args: str,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    write: bool = False,
+    timeout: float | None = None,
 ) -> str:
     """Run one git command in `cwd` and return its stdout, stripped: the one way the tool runs git.
 
     `env` is added to the environment (the token's `GIT_CONFIG_*` header, an identity). A
     read is a plain subprocess, so that a dry run starts fast: importing GitPython costs about
-    50 ms and two `git version` calls before the first command. A `write` (commit, tag, push,
+    50 ms and two `git version` calls before the first command. A `write` (commit, tag,
     rollback) goes through GitPython, imported the first time a run writes. Either way a
     failure is the ReleaseError of `_git_failure`.
+
+    A command that talks to a remote (push, ls-remote, clone) has a `timeout`: it runs as a
+    plain subprocess in its own process group, which is killed whole (git and its
+    `git-remote-https` helper) when the time is up (see `GitCall.output`).
     """
-    if not write:
-        return start_git(*args, cwd=cwd, env=env).output()
+    if not write or timeout is not None:
+        return start_git(*args, cwd=cwd, env=env, timeout=timeout).output()
     import git
 
     try:
@@ -379,8 +407,18 @@ def run_git(
         ) from None
 
 
-def start_git(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> GitCall:
-    """Start a read now and collect it later (`GitCall.output()`), as `run_git` would return it."""
+def start_git(
+    *args: str, cwd: Path, env: Mapping[str, str] | None = None, timeout: float | None = None
+) -> GitCall:
+    """Start a read now and collect it later (`GitCall.output()`), as `run_git` would return it.
+
+    With a `timeout` (a network command), git runs in its own process group, in the C locale
+    (as GitPython runs it: git's messages are read for their reason), and `output()` kills
+    the group when the time is up.
+    """
+    extra = dict(env or {})
+    if timeout is not None:
+        extra.update(LANGUAGE="C", LC_ALL="C")
     process = subprocess.Popen(
         ["git", *args],
         cwd=cwd,
@@ -388,21 +426,40 @@ def start_git(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> Gi
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         errors="replace",  # a hook's output need not be UTF-8
-        env={**os.environ, **(env or {})},
+        env={**os.environ, **extra},
+        process_group=0 if timeout is not None else None,
     )
-    return GitCall(args[0], process)
+    return GitCall(args[0], process, timeout)
 
 
 class GitCall:
-    """A git subprocess under way."""
+    """A git subprocess under way; `timeout` (seconds from its start) bounds a network one."""
 
-    def __init__(self, command: str, process: subprocess.Popen[str]) -> None:
+    def __init__(
+        self, command: str, process: subprocess.Popen[str], timeout: float | None = None
+    ) -> None:
         self._command = command
         self._process = process
+        self._timeout = timeout
+        self._deadline = None if timeout is None else time.monotonic() + timeout
 
     def output(self) -> str:
-        """Wait for git: its stdout (stripped), or the ReleaseError of `_git_failure`."""
-        out, err = self._process.communicate()
+        """Wait for git: its stdout (stripped), or the ReleaseError of `_git_failure` (or of
+        the timeout: "git push timed out after 120 s"). Interrupted (Ctrl-C), git is killed
+        with its helpers before the interrupt goes on."""
+        left = None if self._deadline is None else max(self._deadline - time.monotonic(), 0)
+        try:
+            out, err = self._process.communicate(timeout=left)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise ReleaseError(
+                f"git {self._command} timed out after {self._timeout:g} s",
+                "check the network and the remote, then run the same command again (the "
+                "limit is network_timeout, or RELEASE_TOOL_NETWORK_TIMEOUT)",
+            ) from None
+        except BaseException:
+            self.stop()
+            raise
         if self._process.returncode != 0:
             raise _git_failure(self._command, err)
         return out.strip()
@@ -410,9 +467,18 @@ class GitCall:
     def settle(self) -> tuple[str, str]:
         """Wait for a write: its stdout and stderr (stripped), or the GitFailed of
         `_git_failure`. Interrupted (Ctrl-C, SIGTERM), git is asked to stop and waited for
-        before the interrupt goes on, so that what git did is done when anyone looks."""
+        before the interrupt goes on, so that what git did is done when anyone looks. A network
+        write past its deadline is killed (with its helpers)."""
+        left = None if self._deadline is None else max(self._deadline - time.monotonic(), 0)
         try:
-            out, err = self._process.communicate()
+            out, err = self._process.communicate(timeout=left)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise ReleaseError(
+                f"git {self._command} timed out after {self._timeout:g} s",
+                "check the network and the remote, then run the same command again (the "
+                "limit is network_timeout, or RELEASE_TOOL_NETWORK_TIMEOUT)",
+            ) from None
         except BaseException:
             self._let_finish()
             raise
@@ -435,9 +501,14 @@ class GitCall:
                 continue
 
     def stop(self) -> None:
-        """Kill git if it is still running (its answer is no longer wanted)."""
+        """Kill git if it is still running (its answer is no longer wanted); a network
+        command's whole process group, its `git-remote-*` helper included."""
         if self._process.returncode is None:
-            self._process.kill()
+            if self._timeout is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self._process.pid, signal.SIGKILL)
+            else:
+                self._process.kill()
             self._process.communicate()
 
 
@@ -565,6 +636,9 @@ def _scratch() -> Iterator[Path]:
         yield Path(tmp)
 
 
-def clone(url: str, dest: Path, token: str | None = None) -> None:
+def clone(
+    url: str, dest: Path, token: str | None = None, timeout: float = DEFAULT_NETWORK_TIMEOUT
+) -> None:
     """Clone `url` into `dest` (used by rehearsals and tests to get a working copy)."""
-    run_git("clone", "-q", url, str(dest), cwd=dest.parent, env=auth_environment(url, token))
+    env = auth_environment(url, token)
+    run_git("clone", "-q", url, str(dest), cwd=dest.parent, env=env, timeout=timeout)

@@ -25,7 +25,8 @@ from release_tool import changelog
 from release_tool.config import VersionFile
 from release_tool.errors import ReleaseError, UsageError
 from release_tool.files import Editor, editor_for
-from release_tool.files.write import WriteFileAction, read_text
+from release_tool.files.text import read_text
+from release_tool.files.write import WriteFileAction
 from release_tool.project import FileVersion, Project, ReleaseRequest, last_release
 from release_tool.versions import Version, bump, check_newer, parse_file_version
 
@@ -66,7 +67,7 @@ def read_text_of(project: Project, relpath: str, overlay: Mapping[str, str]) -> 
     if real in overlay:
         return overlay[real]
     try:
-        return read_text(project.root / real)
+        return read_text(project.root / real, relpath)
     except FileNotFoundError:
         raise UsageError(
             f"{relpath}: file not found", "fix the path in [tool.release_tool] version_files"
@@ -360,7 +361,7 @@ def release_notes(project: Project, version: Version, *, markdown: bool = False)
     path = project.config.changelog
     if not path or not (project.root / path).is_file():
         return ""
-    log = changelog.parse(read_text(project.root / path), path)
+    log = changelog.parse(read_text(project.root / path, path), path)
     include = project.config.changelog_prerelease_notes
     if markdown:
         return log.notes_markdown(version, include_prereleases=include) or ""

@@ -95,7 +95,8 @@ def survey(
     problems: list[ReleaseError] = []
     recovery: Recovery | None = None
     found: list[FileVersion] = []
-    with repo.start_ls_remote(config.remote) as pending:  # the remote answers while we read
+    # The remote answers while we read.
+    with repo.start_ls_remote(config.remote, project.network_timeout) as pending:
         if ReleaseLock(repo).path.exists():  # a run was interrupted: its fate needs the remote
             from release_tool.steps import recover
 

@@ -29,6 +29,11 @@ def plan(ctx: Planning) -> StepPlan:
         return StepPlan(NAME, skipped=f"already done: {facts.tag} is on {config.remote}")
     publishes = tuple(str(c) for c in facts.unpushed) if refspecs[0].startswith("HEAD:") else ()
     action = PushAction(
-        ctx.project.repo, config.remote, tuple(refspecs), config.branch, publishes=publishes
+        ctx.project.repo,
+        config.remote,
+        tuple(refspecs),
+        config.branch,
+        publishes=publishes,
+        timeout=ctx.project.network_timeout,
     )
     return StepPlan(NAME, (action,))
