@@ -49,6 +49,11 @@ _EXTRA: dict[tuple[str, str], str | None] = {
     ("GET", "/repos/{owner}/{repo}/git/tags/{tag_sha}"): "git-tag",
     ("GET", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}"): None,
     ("POST", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches"): None,
+    # Served on the uploads host (`/api/uploads/...`).
+    ("POST", "/repos/{owner}/{repo}/releases/{release_id}/assets"): "release-asset",
+    ("GET", "/repos/{owner}/{repo}/releases/{release_id}/assets"): "release-asset[]",
+    ("GET", "/repos/{owner}/{repo}/releases/assets/{asset_id}"): "release-asset",
+    ("PATCH", "/repos/{owner}/{repo}/releases/assets/{asset_id}"): "release-asset",
 }
 
 # Session totals, for the summary line at the end of the run.

@@ -16,6 +16,7 @@ from urllib.parse import unquote
 
 from release_tool.sandbox import shapes
 from release_tool.sandbox.access import is_full_name
+from release_tool.sandbox.ops_assets import AssetOps
 from release_tool.sandbox.ops_git import GitOps
 from release_tool.sandbox.ops_pulls import PullOps
 from release_tool.sandbox.ops_releases import ReleaseOps
@@ -34,14 +35,16 @@ from release_tool.sandbox.rest import (
 __all__ = ["Api", "ApiError", "Response"]
 
 
-class Api(RepoOps, GitOps, ReleaseOps, PullOps):
+class Api(RepoOps, GitOps, ReleaseOps, AssetOps, PullOps):
     """GitHub's REST operations over a `GitStore` and a `State`."""
 
-    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    def match(
+        self, method: str, path: str, host: str = "api"
+    ) -> tuple[Route, dict[str, str]] | None:
         """The operation for a request, and its path parameters (percent-decoded: PyGithub
         quotes refs and tags, `heads%2Fmain`)."""
         for candidate in ROUTES:
-            if candidate.method != method:
+            if candidate.method != method or candidate.host != host:
                 continue
             found = candidate.pattern.fullmatch(path)
             if found:
@@ -55,10 +58,12 @@ class Api(RepoOps, GitOps, ReleaseOps, PullOps):
         query: Mapping[str, list[str]],
         headers: Mapping[str, str],
         body: bytes,
+        host: str = "api",
     ) -> tuple[Response, str | None]:
         """The response to one API request (headers keyed in lower case), and the operation's
-        path template (None when no operation matched)."""
-        matched = self.match(method, path)
+        path template (None when no operation matched); `host="uploads"` for a request under
+        `/api/uploads`."""
+        matched = self.match(method, path, host)
         if matched is None:
             return self._error(not_found(), DOCS), None
         op, params = matched
@@ -91,14 +96,19 @@ class Api(RepoOps, GitOps, ReleaseOps, PullOps):
         if op.access == "write" and not self.access.can_write(user, full_name):
             raise forbidden()
         parsed: Any = None
-        if method in ("POST", "PUT", "PATCH", "DELETE") and body.strip():
+        if op.host == "uploads":
+            pass  # the body is the file
+        elif method in ("POST", "PUT", "PATCH", "DELETE") and body.strip():
             try:
                 parsed = json.loads(body)
             except ValueError:
                 raise ApiError(400, "Problems parsing JSON") from None
         elif method in ("POST", "PUT", "PATCH"):
             parsed = {}
-        req = Request(method, "/api/v3" + path, query, parsed, user, headers.get("accept", ""))
+        prefix = "/api/uploads" if op.host == "uploads" else "/api/v3"
+        req = Request(
+            method, prefix + path, query, parsed, user, headers.get("accept", ""), body, headers
+        )
         if method == "GET":
             return op.handler(self, req, **params)
         # Writes are serialised: several of them read, then write, then move a ref.

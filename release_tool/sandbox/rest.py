@@ -73,6 +73,8 @@ class Request:
     body: Any
     user: str | None
     accept: str = ""
+    raw: bytes = b""  # the body as sent (uploads are not JSON)
+    headers: Mapping[str, str] = dataclass_field(default_factory=dict)  # keys in lower case
     cache: dict[str, Json] = dataclass_field(default_factory=dict)  # shapes, per request
 
     def arg(self, name: str, default: str | None = None) -> str | None:
@@ -104,6 +106,7 @@ class Route:
     docs: str
     handler: Callable[..., Response]
     pattern: re.Pattern[str]
+    host: str = "api"  # "uploads": served under /api/uploads (GitHub's uploads.github.com)
 
 
 # Parameters that may span several path segments (refs, file paths, tags, branch names).
@@ -126,12 +129,13 @@ def _compile(template: str) -> re.Pattern[str]:
 
 
 def route(
-    method: str, template: str, access: AccessLevel, docs: str
+    method: str, template: str, access: AccessLevel, docs: str, *, host: str = "api"
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
-    """Register an operation; `docs` is the page under docs.github.com/rest/ errors link to."""
+    """Register an operation; `docs` is the page under docs.github.com/rest/ errors link to;
+    `host="uploads"` for the operations GitHub serves on uploads.github.com."""
 
     def register(handler: Callable[..., Response]) -> Callable[..., Response]:
-        ROUTES.append(Route(method, template, access, docs, handler, _compile(template)))
+        ROUTES.append(Route(method, template, access, docs, handler, _compile(template), host))
         return handler
 
     return register

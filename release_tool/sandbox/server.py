@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import socket
 import struct
 import subprocess
@@ -37,6 +38,10 @@ from release_tool.sandbox.faults import API_PREFIX, Fault, FaultSet
 log = logging.getLogger("release_tool.sandbox")
 
 HTTP_BACKEND = "/usr/lib/git-core/git-http-backend"
+UPLOADS_PREFIX = "/api/uploads"
+_DOWNLOAD = re.compile(
+    r"/(?P<owner>[^/]+)/(?P<repo>[^/]+)/releases/download/(?P<tag>[^/]+)/(?P<name>[^/]+)"
+)
 RATE_LIMIT = 5000
 ANONYMOUS_RATE_LIMIT = 60
 
@@ -121,8 +126,12 @@ class _Handler(BaseHTTPRequestHandler):
         fault = self.server.faults.take(self.command, path)
         if fault is not None:
             self._fault(fault, path, body)
+        elif path.startswith(UPLOADS_PREFIX + "/"):
+            self._api(path, query, body, UPLOADS_PREFIX, "uploads")
         elif path == API_PREFIX or path.startswith(API_PREFIX + "/"):
-            self._api(path, query, body)
+            self._api(path, query, body, API_PREFIX, "api")
+        elif self.command in ("GET", "HEAD") and _DOWNLOAD.fullmatch(path):
+            self._download(path)
         elif _git_repo(path) is not None:
             self._git(path, query, body)
         else:
@@ -203,12 +212,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- the REST API -----------------------------------------------------------------------
 
-    def _api(self, path: str, query: str, body: bytes) -> None:
-        api_path = path.removeprefix(API_PREFIX) or "/"
+    def _api(self, path: str, query: str, body: bytes, prefix: str, host: str) -> None:
+        api_path = path.removeprefix(prefix) or "/"
         headers = {k.lower(): v for k, v in self.headers.items()}
         try:
             response, operation = self.server.api.handle(
-                self.command, api_path, parse_qs(query, keep_blank_values=True), headers, body
+                self.command,
+                api_path,
+                parse_qs(query, keep_blank_values=True),
+                headers,
+                body,
+                host,
             )
         except Exception:  # a bug in the sandbox: answer like GitHub's 500, keep serving
             log.exception("sandbox error on %s %s", self.command, path)
@@ -219,7 +233,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(
                 response.status,
                 response.raw,
-                {"Content-Type": "application/vnd.github.raw", **self._rate_headers()},
+                {
+                    "Content-Type": "application/vnd.github.raw",
+                    **self._rate_headers(),
+                    **response.headers,
+                },
             )
             return
         self._json(
@@ -228,8 +246,24 @@ class _Handler(BaseHTTPRequestHandler):
             response.headers,
             path=path,
             operation=operation,
-            request_body=_parse(body),
+            request_body=None if host == "uploads" else _parse(body),
         )
+
+    def _download(self, path: str) -> None:
+        """A release asset's `browser_download_url`: the bytes, as github.com sends them."""
+        found = _DOWNLOAD.fullmatch(path)
+        assert found is not None
+        full_name = f"{unquote(found['owner'])}/{unquote(found['repo'])}"
+        data = None
+        if is_full_name(full_name) and self.server.api.store.exists(full_name):
+            data = self.server.api.download(
+                full_name, unquote(found["tag"]), unquote(found["name"]), self._api_user()
+            )
+        if data is None:
+            self._plain(404, b"Not Found\n", path)
+            return
+        self.server.record(self.command, path, 200)
+        self._send(200, data, {"Content-Type": "application/octet-stream"})
 
     def _rate_headers(self) -> dict[str, str]:
         user = self._api_user()

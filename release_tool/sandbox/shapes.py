@@ -396,37 +396,6 @@ def content_file(urls: Urls, full_name: str, ref: str, entry: gs.Entry, data: by
     }
 
 
-# -- releases ---------------------------------------------------------------------------------
-
-
-def release(urls: Urls, rel: st.Release, author: Json) -> Json:
-    api = urls.repo(rel.repo)
-    tag = quote(rel.tag_name, safe="")
-    return {
-        "url": f"{api}/releases/{rel.id}",
-        "html_url": f"{urls.html(rel.repo)}/releases/tag/{tag}",
-        "assets_url": f"{api}/releases/{rel.id}/assets",
-        "upload_url": f"{urls.base}/api/uploads/repos/{rel.repo}/releases/{rel.id}"
-        "/assets{?name,label}",
-        "tarball_url": f"{api}/tarball/{tag}",
-        "zipball_url": f"{api}/zipball/{tag}",
-        "id": rel.id,
-        "node_id": f"RE_sandbox{rel.id}",
-        "tag_name": rel.tag_name,
-        "target_commitish": rel.target_commitish,
-        "name": rel.name,
-        "body": rel.body,
-        "draft": rel.draft,
-        "prerelease": rel.prerelease,
-        "immutable": False,
-        "created_at": rel.created_at,
-        "updated_at": rel.updated_at,
-        "published_at": rel.published_at,
-        "author": author,
-        "assets": [],
-    }
-
-
 # -- pull requests ----------------------------------------------------------------------------
 
 

@@ -59,6 +59,24 @@ class Release:
 
 
 @dataclass
+class Asset:
+    """A release asset; its bytes live in `ROOT/.sandbox-assets/ID`."""
+
+    id: int
+    repo: str
+    release_id: int
+    name: str
+    label: str | None
+    content_type: str
+    size: int
+    digest: str
+    uploader: str
+    created_at: str
+    updated_at: str
+    download_count: int = 0
+
+
+@dataclass
 class Pull:
     id: int
     repo: str
@@ -108,6 +126,7 @@ class _Data:
     releases: list[Release] = field(default_factory=list)
     pulls: list[Pull] = field(default_factory=list)
     labels: list[Label] = field(default_factory=list)
+    assets: list[Asset] = field(default_factory=list)
     dispatches: list[Dispatch] = field(default_factory=list)
     workflows: dict[str, int] = field(default_factory=dict)  # "owner/name:file" → id
 
@@ -134,6 +153,7 @@ class State:
             releases=[Release(**r) for r in raw["releases"]],
             pulls=[Pull(**p) for p in raw["pulls"]],
             labels=[Label(**lb) for lb in raw["labels"]],
+            assets=[Asset(**a) for a in raw.get("assets", [])],
             dispatches=[Dispatch(**d) for d in raw["dispatches"]],
             workflows=dict(raw["workflows"]),
         )
@@ -213,6 +233,7 @@ class State:
             data.releases = [r for r in data.releases if r.repo != full_name]
             data.pulls = [p for p in data.pulls if full_name not in (p.repo, p.head_repo)]
             data.labels = [lb for lb in data.labels if lb.repo != full_name]
+            data.assets = [a for a in data.assets if a.repo != full_name]
             data.dispatches = [d for d in data.dispatches if d.repo != full_name]
             data.workflows = {
                 k: v for k, v in data.workflows.items() if not k.startswith(full_name + ":")
@@ -250,6 +271,19 @@ class State:
 
     def add_release(self, release: Release) -> None:
         self._data.releases.append(release)
+
+    def assets(self, full_name: str, release_id: int | None = None) -> list[Asset]:
+        return [
+            a
+            for a in self._data.assets
+            if a.repo == full_name and release_id in (None, a.release_id)
+        ]
+
+    def add_asset(self, asset: Asset) -> None:
+        self._data.assets.append(asset)
+
+    def remove_asset(self, asset: Asset) -> None:
+        self._data.assets.remove(asset)
 
     def pulls(self, full_name: str) -> list[Pull]:
         return [p for p in self._data.pulls if p.repo == full_name]
