@@ -3,7 +3,9 @@
 - `sandbox`: a started `Sandbox` in `tmp_path`, on a free port, seeded with the example pair
   (`openedx/edx-proctoring`, `openedx/edx-platform`). Token `sandbox-token-maintainer` is user
   `maintainer`, granted write on both; token `sandbox-token-outsider` is user `outsider`, with
-  no grant (it may read, fork, and open pull requests from its fork). The `contract` observer is
+  no grant (it may read, fork, and open pull requests from its fork). `edx-platform-reviewer`
+  (seeded) and `second-reviewer` are collaborators of edx-platform, so reviews may be requested
+  from them. The `contract` observer is
   always attached, and `git fsck --strict` must pass on every repository when the test ends.
 - `contract`: validates every response body the sandbox sends, and every request body it
   accepts, against GitHub's OpenAPI description (`tests/data/openapi-subset.json`); the test
@@ -36,7 +38,8 @@ OUTSIDER_TOKEN = "sandbox-token-outsider"
 LIBRARY = "openedx/edx-proctoring"
 DOWNSTREAM = "openedx/edx-platform"
 TOKENS = {MAINTAINER_TOKEN: MAINTAINER, OUTSIDER_TOKEN: OUTSIDER}
-GRANTS = ((MAINTAINER, LIBRARY), (MAINTAINER, DOWNSTREAM))
+REVIEWER = "edx-platform-reviewer"  # a collaborator of DOWNSTREAM, seeded with the example
+GRANTS = ((MAINTAINER, LIBRARY), (MAINTAINER, DOWNSTREAM), ("second-reviewer", DOWNSTREAM))
 
 SPEC_PATH = Path(__file__).parent / "data" / "openapi-subset.json"
 

@@ -33,6 +33,7 @@ from release_tool.sandbox.state import Dispatch, Label, Pull, Release, RepoMeta,
 from release_tool.sandbox.store import GitError, GitStore
 
 LOCK_FILE = ".sandbox.lock"
+EXAMPLE_COLLABORATORS = {"openedx/edx-platform": ("edx-platform-reviewer",)}
 
 __all__ = [
     "DEFAULT_USER",
@@ -77,7 +78,7 @@ class Sandbox:
         self._port = port
         self.store = GitStore(self.root)
         self.state = State(self.root)
-        self.access = Access(tokens or {}, grants, self.state.forked_by)
+        self.access = Access(tokens or {}, grants, self.state.forked_by, self.state.collaborators)
         self._faults = FaultSet()
         for fault in faults:
             self.add_fault(fault)
@@ -243,6 +244,13 @@ class Sandbox:
     def repository_path(self, full_name: str) -> Path:
         return self.store.path(full_name)
 
+    def add_collaborator(self, full_name: str, login: str) -> None:
+        """Give `login` write access to `full_name` (kept in the state): a user a review may be
+        requested from, as GitHub allows only collaborators."""
+        if not self.store.exists(full_name):
+            raise UsageError(f"the sandbox has no repository {full_name}", "create it first")
+        self.state.add_collaborator(full_name, login)
+
     def copy_repository(self, source: Path, full_name: str, *, force: bool = False) -> Path:
         """Import `source` (bare or a working copy: its branches and tags) as `full_name`."""
         return _copy(self.store, self.state, source, full_name, force=force)
@@ -323,5 +331,9 @@ def _seed(store: GitStore, state: State, *, force: bool) -> list[str]:
         # The build clones from a scratch directory: the copy must not point back at it.
         store.git(repo.full_name, "remote", "remove", "origin", check=False)
         state.repo(repo.full_name)
+        # The reviewers the example's configuration asks for are collaborators, as they must
+        # be on GitHub for the review request to be accepted.
+        for login in EXAMPLE_COLLABORATORS.get(repo.full_name, ()):
+            state.add_collaborator(repo.full_name, login)
         built.append(repo.full_name)
     return built

@@ -1,8 +1,9 @@
 """Who may do what: tokens mapped to users, write grants, and GitHub's permission levels.
 
-A user writes the repositories under `ROOT/USER/`, the forks it created, and the repositories it
-was granted; it reads everything else (every sandbox repository is public). A request without a
-token may read but not write, as on GitHub.
+A user writes the repositories under `ROOT/USER/`, the forks it created, the repositories it
+was granted and those it is a collaborator of (recorded in the state); it reads everything else
+(every sandbox repository is public). A request without a token may read but not write, as on
+GitHub.
 """
 
 from __future__ import annotations
@@ -81,9 +82,11 @@ class Access:
         tokens: Mapping[str, str],
         grants: Iterable[tuple[str, str]],
         forked_by: Callable[[str], str | None],
+        collaborators: Callable[[str], Iterable[str]] = lambda full_name: (),
     ) -> None:
         self._tokens = dict(tokens)
         self._grants = frozenset(grants)
+        self._collaborators = collaborators
         # Forks are recorded in the state file; asking through a callable keeps this module
         # free of it.
         self._forked_by = forked_by
@@ -120,7 +123,7 @@ class Access:
             return "read"
         if full_name.split("/", 1)[0] == user or self._forked_by(full_name) == user:
             return "admin"
-        if (user, full_name) in self._grants:
+        if (user, full_name) in self._grants or user in self._collaborators(full_name):
             return "write"
         return "read"
 

@@ -314,6 +314,12 @@ class PullOps(Operations):
         users, teams = strings(body, "reviewers"), strings(body, "team_reviewers")
         if pr.user in users:
             raise ApiError(422, "Review cannot be requested from pull request author.")
+        if any(not self.access.can_write(login, full_name) for login in users):
+            raise ApiError(
+                422,
+                "Reviews may only be requested from collaborators. One or more of the users or "
+                f"teams you specified is not a collaborator of the {full_name} repository.",
+            )
         with self.state.transaction():
             pr.reviewers += [u for u in users if u not in pr.reviewers]
             pr.team_reviewers += [t for t in teams if t not in pr.team_reviewers]

@@ -39,6 +39,7 @@ class RepoMeta:
     forked_by: str | None = None  # who created the fork (it may live under an organization)
     next_number: int = 1  # issue and pull request numbers share one sequence, as on GitHub
     latest_release: int | None = None  # the release last published with make_latest=true
+    collaborators: list[str] = field(default_factory=list)  # users with write access
 
 
 @dataclass
@@ -242,6 +243,16 @@ class State:
     def forked_by(self, full_name: str) -> str | None:
         meta = self._data.repos.get(full_name)
         return meta.forked_by if meta else None
+
+    def collaborators(self, full_name: str) -> list[str]:
+        meta = self._data.repos.get(full_name)
+        return list(meta.collaborators) if meta else []
+
+    def add_collaborator(self, full_name: str, login: str) -> None:
+        meta = self.repo(full_name)
+        if login not in meta.collaborators:
+            with self.transaction():
+                meta.collaborators.append(login)
 
     def forks_of(self, full_name: str) -> list[RepoMeta]:
         return [m for m in self._data.repos.values() if m.parent == full_name]
