@@ -52,6 +52,9 @@ _EXTRA: dict[tuple[str, str], str | None] = {
     ("GET", "/repos/{owner}/{repo}/git/tags/{tag_sha}"): "git-tag",
     ("GET", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}"): None,
     ("POST", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches"): None,
+    ("GET", "/repos/{owner}/{repo}/actions/runs"): None,
+    ("GET", "/repos/{owner}/{repo}/actions/runs/{run_id}"): None,
+    ("GET", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs"): None,
     # Served on the uploads host (`/api/uploads/...`).
     ("POST", "/repos/{owner}/{repo}/releases/{release_id}/assets"): "release-asset",
     ("GET", "/repos/{owner}/{repo}/releases/{release_id}/assets"): "release-asset[]",

@@ -55,7 +55,9 @@ def test_state_survives_a_restart(
     pr = repo.create_pull(base="master", head="topic", title="topic", body="")
     pr.add_to_labels("dependencies")
     pr.create_review_request(reviewers=["edx-platform-reviewer"])
-    repo.create_file(".github/workflows/w.yml", "ci", "on: workflow_dispatch\n")
+    repo.create_file(
+        ".github/workflows/w.yml", "ci", "on:\n  workflow_dispatch:\n    inputs:\n      a: {}\n"
+    )
     assert repo.get_workflow("w.yml").create_dispatch("master", {"a": "b"})
     github_client(OUTSIDER_TOKEN).get_repo(DOWNSTREAM).create_fork()
     repo_id = repo.id

@@ -9,15 +9,17 @@ labels, forks and dispatches live in `ROOT/sandbox-state.json`, so a sandbox res
 same root has them all. See DESIGN.md, "The sandbox".
 
 Modules: `server` (HTTP, git CGI, applying faults), `api` (dispatching the REST operations),
-`rest` (what the operations share), `ops_repos`, `ops_git`, `ops_releases`, `ops_pulls` (the
-operations), `store` (git objects), `state` (the JSON state), `shapes` (GitHub's JSON shapes),
-`access` (tokens, grants, permissions), `faults` (fault specs).
+`rest` (what the operations share), `ops_repos`, `ops_git`, `ops_releases`, `ops_assets`,
+`ops_pulls`, `ops_actions` (the operations), `workflows` (workflow inputs and run hooks),
+`store` (git objects), `state` (the JSON state), `shapes`, `shapes_releases`, `shapes_actions`
+(GitHub's JSON shapes), `access` (tokens, grants, permissions), `faults` (fault specs).
 """
 
 from __future__ import annotations
 
 import fcntl
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -29,8 +31,9 @@ from release_tool.sandbox.api import Api
 from release_tool.sandbox.faults import Fault, FaultSet, parse_fault
 from release_tool.sandbox.server import Exchange, SandboxServer
 from release_tool.sandbox.shapes import Urls
-from release_tool.sandbox.state import Dispatch, Label, Pull, Release, RepoMeta, State
+from release_tool.sandbox.state import Dispatch, Label, Pull, Release, RepoMeta, Run, State
 from release_tool.sandbox.store import GitError, GitStore
+from release_tool.sandbox.workflows import Fail, Hook, OpenPull, RunContext
 
 LOCK_FILE = ".sandbox.lock"
 EXAMPLE_COLLABORATORS = {"openedx/edx-platform": ("edx-platform-reviewer",)}
@@ -40,11 +43,16 @@ __all__ = [
     "LOCK_FILE",
     "Dispatch",
     "Exchange",
+    "Fail",
     "Fault",
+    "Hook",
     "Label",
+    "OpenPull",
     "Pull",
     "Release",
     "RepoMeta",
+    "Run",
+    "RunContext",
     "Sandbox",
     "State",
     "copy_repository",
@@ -61,6 +69,8 @@ class Sandbox:
     `tokens` maps each token to its user; `grants` are (user, OWNER/NAME) write grants beyond
     the user's own namespace and forks. `start()` serves on a background thread (tests),
     `serve_forever()` on the calling one (the CLI). `port=0` picks a free port.
+    `on_dispatch` maps (OWNER/NAME, workflow file) to what a dispatched run does (see
+    `workflows`); a run completes `run_delay` seconds after its dispatch.
     """
 
     def __init__(
@@ -72,6 +82,8 @@ class Sandbox:
         grants: Iterable[tuple[str, str]] = (),
         faults: Iterable[Fault | str] = (),
         observer: Callable[[Exchange], None] | None = None,
+        on_dispatch: Mapping[tuple[str, str], Hook] | None = None,
+        run_delay: float = 0.2,
     ) -> None:
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
@@ -83,6 +95,8 @@ class Sandbox:
         for fault in faults:
             self.add_fault(fault)
         self._observer = observer
+        self._hooks: dict[tuple[str, str], Hook] = dict(on_dispatch or {})
+        self._run_delay = run_delay
         self._server: SandboxServer | None = None
         self._thread: threading.Thread | None = None
         self._life = threading.RLock()  # guards start/stop against each other
@@ -121,7 +135,9 @@ class Sandbox:
             self._root_lock = None
 
     def _make_api(self, port: int) -> Api:
-        return Api(self.store, self.state, self.access, Urls(f"http://127.0.0.1:{port}"))
+        api = Api(self.store, self.state, self.access, Urls(f"http://127.0.0.1:{port}"))
+        api.hooks, api.run_delay = self._hooks, self._run_delay
+        return api
 
     def start(self) -> Sandbox:
         """Serve on a background thread; returns self (so `Sandbox(...).start()` chains)."""
@@ -167,6 +183,7 @@ class Sandbox:
         with self._life:
             server, self._server = self._server, None
             if server is not None:
+                server.api.cancel_runs()
                 server.close_connections()
                 server.server_close()
             self._unlock_root()
@@ -235,6 +252,22 @@ class Sandbox:
         """(method, path, status) of every request this object served, API and git alike, in
         order (status 0: the connection was reset by a fault). Path without the query."""
         return self._requests
+
+    # -- workflow runs ------------------------------------------------------------------------
+
+    def on_dispatch(self, full_name: str, workflow: str, hook: Hook) -> None:
+        """What a run of `workflow` (a file name under .github/workflows/) of `full_name` does
+        once dispatched: `OpenPull(...)`, `Fail()`, or a callable (see `workflows`)."""
+        self._hooks[(full_name, workflow)] = hook
+
+    def wait_for_runs(self, full_name: str, timeout: float = 10.0) -> list[Run]:
+        """Wait until no run of `full_name` is queued or in progress; returns its runs."""
+        deadline = time.monotonic() + timeout
+        while True:
+            runs = self.state.runs(full_name)
+            if all(r.status == "completed" for r in runs) or time.monotonic() > deadline:
+                return runs
+            time.sleep(0.02)
 
     # -- repositories -----------------------------------------------------------------------
 

@@ -16,9 +16,9 @@ from urllib.parse import unquote
 
 from release_tool.sandbox import shapes
 from release_tool.sandbox.access import is_full_name
+from release_tool.sandbox.ops_actions import ActionOps
 from release_tool.sandbox.ops_assets import AssetOps
 from release_tool.sandbox.ops_git import GitOps
-from release_tool.sandbox.ops_pulls import PullOps
 from release_tool.sandbox.ops_releases import ReleaseOps
 from release_tool.sandbox.ops_repos import RepoOps
 from release_tool.sandbox.rest import (
@@ -35,7 +35,7 @@ from release_tool.sandbox.rest import (
 __all__ = ["Api", "ApiError", "Response"]
 
 
-class Api(RepoOps, GitOps, ReleaseOps, AssetOps, PullOps):
+class Api(RepoOps, GitOps, ReleaseOps, AssetOps, ActionOps):
     """GitHub's REST operations over a `GitStore` and a `State`."""
 
     def match(

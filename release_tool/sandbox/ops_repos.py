@@ -1,8 +1,6 @@
-"""Users, repositories, branches, forks, fork sync and workflow dispatches."""
+"""Users, repositories, branches, forks and fork sync."""
 
 from __future__ import annotations
-
-import re
 
 from release_tool.sandbox import shapes
 from release_tool.sandbox import state as st
@@ -13,7 +11,6 @@ from release_tool.sandbox.rest import (
     Operations,
     Request,
     Response,
-    field,
     flag,
     invalid,
     not_found,
@@ -23,8 +20,6 @@ from release_tool.sandbox.rest import (
     text,
 )
 from release_tool.sandbox.shapes import Json
-
-_WORKFLOWS = ".github/workflows/"
 
 
 class RepoOps(Operations):
@@ -193,72 +188,3 @@ class RepoOps(Operations):
                 "base_branch": label,
             },
         )
-
-    # -- workflows --------------------------------------------------------------------------
-
-    def _workflow_file(self, full_name: str, workflow_id: str) -> str:
-        if workflow_id.isdigit():
-            found = self.state.workflow_file(full_name, int(workflow_id))
-            if found is None:
-                raise not_found()
-            return found
-        return workflow_id
-
-    @route(
-        "GET",
-        "/repos/{owner}/{repo}/actions/workflows/{workflow_id}",
-        "read",
-        "actions/workflows#get-a-workflow",
-    )
-    def get_workflow(self, req: Request, owner: str, repo: str, workflow_id: str) -> Response:
-        full_name = f"{owner}/{repo}"
-        file_name = self._workflow_file(full_name, workflow_id)
-        default = self.store.default_branch(full_name)
-        entry = self.store.entry_at(full_name, default, _WORKFLOWS + file_name)
-        if entry is None or entry.type != "blob":
-            raise not_found()
-        content = (self.store.blob(full_name, entry.sha) or b"").decode(errors="replace")
-        found = re.search(r"^name:\s*['\"]?(.*?)['\"]?\s*$", content, re.M)
-        name = found.group(1) if found else _WORKFLOWS + file_name
-        return Response(
-            200,
-            shapes.workflow(
-                self.urls,
-                full_name,
-                self.state.workflow_id(full_name, file_name),
-                _WORKFLOWS + file_name,
-                name,
-                self.state.repo(full_name).created_at,
-            ),
-        )
-
-    @route(
-        "POST",
-        "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches",
-        "write",
-        "actions/workflows#create-a-workflow-dispatch-event",
-    )
-    def dispatch_workflow(self, req: Request, owner: str, repo: str, workflow_id: str) -> Response:
-        full_name, body = f"{owner}/{repo}", req.obj()
-        ref = required(body, "ref")
-        inputs = field(body, "inputs", dict) or {}
-        file_name = self._workflow_file(full_name, workflow_id)
-        # `ref` is a branch or tag name, or a full ref; never a bare sha (GitHub refuses those).
-        commit = None
-        for candidate in (ref, f"refs/heads/{ref}", f"refs/tags/{ref}"):
-            if candidate.startswith("refs/"):
-                commit = commit or self.store.resolve_commit(full_name, candidate)
-        if commit is None:
-            raise ApiError(422, f"No ref found for: {ref}")
-        entry = self.store.entry_at(full_name, commit, _WORKFLOWS + file_name)
-        if entry is None or entry.type != "blob":
-            raise not_found()
-        content = (self.store.blob(full_name, entry.sha) or b"").decode(errors="replace")
-        if "workflow_dispatch" not in content:
-            raise ApiError(422, "Workflow does not have 'workflow_dispatch' trigger")
-        with self.state.transaction():
-            self.state.workflow_id(full_name, file_name)
-            self.state.add_dispatch(
-                st.Dispatch(full_name, file_name, ref, dict(inputs), req.user or "ghost", st.now())
-            )
-        return Response(204)

@@ -225,9 +225,10 @@ def valid_ref(ref: str) -> bool:
     )
 
 
-def page(req: Request, items: list[Json], urls: Urls) -> Response:
+def page(req: Request, items: list[Json], urls: Urls, wrap: str | None = None) -> Response:
     """GitHub's pagination: `per_page` (default 30, at most 100), `page`, and a `Link` header
-    with prev/next/last/first, which PyGithub follows."""
+    with prev/next/last/first, which PyGithub follows. `wrap` names the key of the page's items
+    in a `{"total_count": N, KEY: [...]}` body (workflow runs, installations)."""
     try:
         per_page = min(100, max(1, int(req.arg("per_page", "30") or "30")))
         number = max(1, int(req.arg("page", "1") or "1"))
@@ -248,7 +249,8 @@ def page(req: Request, items: list[Json], urls: Urls) -> Response:
         links += [link(number + 1, "next"), link(last, "last")]
     if number > 1:
         links.append(link(1, "first"))
-    return Response(200, chunk, {"Link": ", ".join(links)} if links else {})
+    body: Any = chunk if wrap is None else {"total_count": len(items), wrap: chunk}
+    return Response(200, body, {"Link": ", ".join(links)} if links else {})
 
 
 # -- the shared base of the operations ----------------------------------------------------------

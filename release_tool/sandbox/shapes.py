@@ -503,7 +503,7 @@ def pull_end(label_text: str, ref: str, sha: str, user_json: Json, repo: Json | 
     return {"label": label_text, "ref": ref, "sha": sha, "user": user_json, "repo": repo}
 
 
-# -- branches, workflows, rate limit ----------------------------------------------------------
+# -- branches, rate limit -------------------------------------------------------------------
 
 
 def branch(urls: Urls, full_name: str, name: str, commit: gs.Commit) -> Json:
@@ -543,24 +543,6 @@ def branch(urls: Urls, full_name: str, name: str, commit: gs.Commit) -> Json:
             "required_status_checks": {"enforcement_level": "off", "contexts": [], "checks": []},
         },
         "protection_url": f"{api}/branches/{quote(name)}/protection",
-    }
-
-
-def workflow(
-    urls: Urls, full_name: str, workflow_id: int, path: str, name: str, created_at: str
-) -> Json:
-    api, html = urls.repo(full_name), urls.html(full_name)
-    return {
-        "id": workflow_id,
-        "node_id": f"W_sandbox{workflow_id}",
-        "name": name,
-        "path": path,
-        "state": "active",
-        "created_at": created_at,
-        "updated_at": created_at,
-        "url": f"{api}/actions/workflows/{workflow_id}",
-        "html_url": f"{html}/blob/HEAD/{path}",
-        "badge_url": f"{html}/workflows/{quote(name)}/badge.svg",
     }
 
 

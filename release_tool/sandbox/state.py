@@ -120,6 +120,28 @@ class Dispatch:
 
 
 @dataclass
+class Run:
+    """A workflow run (a dispatch starts one); `status` queued → in_progress → completed."""
+
+    id: int
+    repo: str
+    workflow: str  # the file name under .github/workflows/
+    workflow_id: int
+    run_number: int
+    name: str
+    head_branch: str | None
+    head_sha: str
+    actor: str
+    inputs: dict[str, Any]
+    created_at: str
+    updated_at: str
+    status: str = "queued"
+    conclusion: str | None = None
+    event: str = "workflow_dispatch"
+    pull_number: int | None = None  # the pull request the run opened, if any
+
+
+@dataclass
 class _Data:
     next_id: int = 1000
     users: dict[str, int] = field(default_factory=dict)
@@ -129,6 +151,7 @@ class _Data:
     labels: list[Label] = field(default_factory=list)
     assets: list[Asset] = field(default_factory=list)
     dispatches: list[Dispatch] = field(default_factory=list)
+    runs: list[Run] = field(default_factory=list)
     workflows: dict[str, int] = field(default_factory=dict)  # "owner/name:file" → id
 
 
@@ -156,6 +179,7 @@ class State:
             labels=[Label(**lb) for lb in raw["labels"]],
             assets=[Asset(**a) for a in raw.get("assets", [])],
             dispatches=[Dispatch(**d) for d in raw["dispatches"]],
+            runs=[Run(**r) for r in raw.get("runs", [])],
             workflows=dict(raw["workflows"]),
         )
 
@@ -236,6 +260,7 @@ class State:
             data.labels = [lb for lb in data.labels if lb.repo != full_name]
             data.assets = [a for a in data.assets if a.repo != full_name]
             data.dispatches = [d for d in data.dispatches if d.repo != full_name]
+            data.runs = [r for r in data.runs if r.repo != full_name]
             data.workflows = {
                 k: v for k, v in data.workflows.items() if not k.startswith(full_name + ":")
             }
@@ -323,3 +348,12 @@ class State:
 
     def add_dispatch(self, dispatch: Dispatch) -> None:
         self._data.dispatches.append(dispatch)
+
+    def runs(self, full_name: str) -> list[Run]:
+        return [r for r in self._data.runs if r.repo == full_name]
+
+    def run(self, run_id: int) -> Run | None:
+        return next((r for r in self._data.runs if r.id == run_id), None)
+
+    def add_run(self, run: Run) -> None:
+        self._data.runs.append(run)
