@@ -682,6 +682,13 @@ def sandbox() -> None:
 @click.option(
     "--seed", type=click.Choice(["example"]), help="Create the bundled example repositories first."
 )
+@click.option(
+    "--rename",
+    "renames",
+    multiple=True,
+    metavar="OWNER/OLD=OWNER/NEW",
+    help="Rename a repository first; the old name redirects, as on GitHub. Repeatable.",
+)
 def serve(
     root: Path,
     port: int,
@@ -689,6 +696,7 @@ def serve(
     grants: tuple[str, ...],
     faults: tuple[str, ...],
     seed: str | None,
+    renames: tuple[str, ...],
 ) -> None:
     """Serve a sandbox until interrupted, printing its API URL."""
 
@@ -700,10 +708,16 @@ def serve(
             OUTPUT.add_secret(token)
         parsed_grants = [sb.parse_grant(spec) for spec in grants]
         parsed_faults = [sb.parse_fault(spec) for spec in faults]
+        parsed_renames = [sb.parse_rename(spec) for spec in renames]
         if seed:
             sb.seed_example(root)
         server = sb.Sandbox(
-            root, port=port, tokens=token_map, grants=parsed_grants, faults=parsed_faults
+            root,
+            port=port,
+            tokens=token_map,
+            grants=parsed_grants,
+            faults=parsed_faults,
+            renames=parsed_renames,
         )
 
         def ready(s: sb.Sandbox) -> None:

@@ -47,6 +47,7 @@ SPEC_PATH = Path(__file__).parent / "data" / "openapi-subset.json"
 # response has (None: GitHub's schema for it is not in the subset, so only errors are checked).
 _EXTRA: dict[tuple[str, str], str | None] = {
     ("GET", "/users/{username}"): "public-user",
+    ("PATCH", "/repos/{owner}/{repo}"): "full-repository",
     ("GET", "/repos/{owner}/{repo}/git/refs"): "git-ref[]",
     ("GET", "/repos/{owner}/{repo}/git/refs/{ref}"): "git-ref",
     ("GET", "/repos/{owner}/{repo}/git/tags/{tag_sha}"): "git-tag",
@@ -160,14 +161,15 @@ class Contract:
         op = self._operation(exchange)
         if op is None:
             extra = _EXTRA.get((exchange.method, exchange.operation or ""))
-            if status >= 400:
+            if status >= 400 or status in (301, 307):
                 return _component("validation-error" if status == 422 else "basic-error")
             if extra and extra.endswith("[]"):
                 return {"type": "array", "items": _component(extra.removesuffix("[]"))}
             return _component(extra) if extra else None
         response = op["responses"].get(str(status))
         if response is None:
-            if status >= 400:  # an error status the operation does not list: GitHub's shape
+            # A renamed repository's redirect, which GitHub sends on any of its operations.
+            if status >= 400 or status in (301, 307):  # not listed: GitHub's error shape
                 return _component("validation-error" if status == 422 else "basic-error")
             if exchange.body is not None:
                 return {"not": {}, "description": f"status {status} is not documented"}

@@ -29,6 +29,7 @@ from release_tool.errors import UsageError
 from release_tool.sandbox.access import DEFAULT_USER, Access, is_full_name, parse_grant, parse_token
 from release_tool.sandbox.api import Api
 from release_tool.sandbox.faults import Fault, FaultSet, parse_fault
+from release_tool.sandbox.ops_repos import rename
 from release_tool.sandbox.server import Exchange, SandboxServer
 from release_tool.sandbox.shapes import Urls
 from release_tool.sandbox.state import Dispatch, Label, Pull, Release, RepoMeta, Run, State
@@ -58,6 +59,7 @@ __all__ = [
     "copy_repository",
     "parse_fault",
     "parse_grant",
+    "parse_rename",
     "parse_token",
     "seed_example",
 ]
@@ -84,19 +86,27 @@ class Sandbox:
         observer: Callable[[Exchange], None] | None = None,
         on_dispatch: Mapping[tuple[str, str], Hook] | None = None,
         run_delay: float = 0.2,
+        renames: Iterable[tuple[str, str] | str] = (),
     ) -> None:
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
         self._port = port
         self.store = GitStore(self.root)
         self.state = State(self.root)
-        self.access = Access(tokens or {}, grants, self.state.forked_by, self.state.collaborators)
+        self.access = Access(
+            tokens or {},
+            grants,
+            self.state.forked_by,
+            self.state.collaborators,
+            self.state.former_names,
+        )
         self._faults = FaultSet()
         for fault in faults:
             self.add_fault(fault)
         self._observer = observer
         self._hooks: dict[tuple[str, str], Hook] = dict(on_dispatch or {})
         self._run_delay = run_delay
+        self._renames = [parse_rename(spec) if isinstance(spec, str) else spec for spec in renames]
         self._server: SandboxServer | None = None
         self._thread: threading.Thread | None = None
         self._life = threading.RLock()  # guards start/stop against each other
@@ -112,6 +122,12 @@ class Sandbox:
                 self._lock_root()
                 # Whatever another sandbox (or seed_example) wrote before we held the root.
                 self.state.reload()
+                try:
+                    for old, new in self._renames:
+                        self._rename(old, new)
+                except UsageError:
+                    self._unlock_root()
+                    raise
                 try:
                     server = SandboxServer(self._port, self.access, self._faults, self._make_api)
                 except OSError as exc:
@@ -284,9 +300,48 @@ class Sandbox:
             raise UsageError(f"the sandbox has no repository {full_name}", "create it first")
         self.state.add_collaborator(full_name, login)
 
+    def rename(self, old: str, new: str) -> None:
+        """Rename (or transfer) repository `old` to `new`, as GitHub does: the old name then
+        answers with redirects (API: 301 on reads, 307 on writes; git: 301). Needs the root:
+        call it on a started sandbox, or pass `renames=` to the constructor."""
+        if self._root_lock is None:
+            raise UsageError(
+                "the sandbox must be started to rename a repository",
+                "start it first, or pass renames=[(OLD, NEW)] when creating it",
+            )
+        with self.state.locked():
+            self._rename(old, new)
+
+    def _rename(self, old: str, new: str) -> None:
+        for name in (old, new):
+            if not is_full_name(name):
+                raise UsageError(f"{name!r} is not a repository name", _RENAME_HINT)
+        found = self.store.canonical(old)
+        if found is None:
+            moved = self.state.renamed_to(old)
+            if moved is not None and moved == self.store.canonical(new):
+                return  # done already (the same --rename on a restart)
+            raise UsageError(f"the sandbox has no repository {old}", _RENAME_HINT)
+        taken = self.store.canonical(new)
+        if taken is not None and taken != found:
+            raise UsageError(f"the sandbox already has {taken}", _RENAME_HINT)
+        rename(self.store, self.state, found, new)
+
     def copy_repository(self, source: Path, full_name: str, *, force: bool = False) -> Path:
         """Import `source` (bare or a working copy: its branches and tags) as `full_name`."""
         return _copy(self.store, self.state, source, full_name, force=force)
+
+
+_RENAME_HINT = "write a rename as OLD_OWNER/OLD_NAME=NEW_OWNER/NEW_NAME"
+
+
+def parse_rename(spec: str) -> tuple[str, str]:
+    """`'OWNER/OLD=OWNER/NEW'` → (old, new)."""
+    old, sep, new = spec.partition("=")
+    old, new = old.strip(), new.strip()
+    if not sep or not is_full_name(old) or not is_full_name(new):
+        raise UsageError(f"bad rename {spec!r}", _RENAME_HINT)
+    return old, new
 
 
 def _lock(root: Path) -> IO[str]:

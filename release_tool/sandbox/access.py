@@ -83,10 +83,13 @@ class Access:
         grants: Iterable[tuple[str, str]],
         forked_by: Callable[[str], str | None],
         collaborators: Callable[[str], Iterable[str]] = lambda full_name: (),
+        former_names: Callable[[str], Iterable[str]] = lambda full_name: (),
     ) -> None:
         self._tokens = dict(tokens)
-        self._grants = frozenset(grants)
+        # Logins and repository names are case-insensitive, as on GitHub.
+        self._grants = frozenset((user.lower(), name.lower()) for user, name in grants)
         self._collaborators = collaborators
+        self._former_names = former_names  # a grant follows its repository's renames
         # Forks are recorded in the state file; asking through a callable keeps this module
         # free of it.
         self._forked_by = forked_by
@@ -121,9 +124,15 @@ class Access:
     def level(self, user: str | None, full_name: str) -> Level:
         if user is None:
             return "read"
-        if full_name.split("/", 1)[0] == user or self._forked_by(full_name) == user:
+        login = user.lower()
+        if full_name.split("/", 1)[0].lower() == login or (
+            (self._forked_by(full_name) or "").lower() == login
+        ):
             return "admin"
-        if (user, full_name) in self._grants or user in self._collaborators(full_name):
+        names = {full_name.lower(), *self._former_names(full_name)}
+        if any((login, name) in self._grants for name in names) or login in (
+            c.lower() for c in self._collaborators(full_name)
+        ):
             return "write"
         return "read"
 

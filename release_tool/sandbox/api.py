@@ -10,9 +10,10 @@ then the operation's own validation (422).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlencode
 
 from release_tool.sandbox import shapes
 from release_tool.sandbox.access import is_full_name
@@ -63,6 +64,12 @@ class Api(RepoOps, GitOps, ReleaseOps, AssetOps, ActionOps):
         """The response to one API request (headers keyed in lower case), and the operation's
         path template (None when no operation matched); `host="uploads"` for a request under
         `/api/uploads`."""
+        by_id = _BY_ID.match(path)
+        if by_id:  # where a renamed repository's redirects point
+            full_name = self.state.repo_by_id(int(by_id["id"]))
+            if full_name is None or not self.store.exists(full_name):
+                return self._error(not_found(), DOCS), None
+            path = f"/repos/{full_name}{by_id['rest'] or ''}"
         matched = self.match(method, path, host)
         if matched is None:
             return self._error(not_found(), DOCS), None
@@ -71,6 +78,8 @@ class Api(RepoOps, GitOps, ReleaseOps, AssetOps, ActionOps):
             return self._dispatch(op, params, method, path, query, headers, body), op.template
         except ApiError as exc:
             return self._error(exc, DOCS + op.docs), op.template
+        except _Moved as moved:
+            return moved.response(self, method, path, query, host), op.template
 
     def _dispatch(
         self,
@@ -85,9 +94,16 @@ class Api(RepoOps, GitOps, ReleaseOps, AssetOps, ActionOps):
         credentials = self.access.from_api_header(headers.get("authorization"))
         full_name = ""
         if "owner" in params and "repo" in params:
-            full_name = f"{params['owner']}/{params['repo']}"
-            if not is_full_name(full_name) or not self.store.exists(full_name):
+            asked = f"{params['owner']}/{params['repo']}"
+            found = self.store.canonical(asked) if is_full_name(asked) else None
+            if found is None:
+                moved = self.state.renamed_to(asked) if is_full_name(asked) else None
+                if moved and self.store.exists(moved):
+                    raise _Moved(moved)
                 raise not_found()
+            # Owner and name are case-insensitive: the operation sees them as on disk.
+            full_name = found
+            params["owner"], params["repo"] = found.split("/", 1)
         if credentials.bad:
             raise ApiError(401, "Bad credentials")
         user = credentials.user
@@ -125,3 +141,34 @@ class Api(RepoOps, GitOps, ReleaseOps, AssetOps, ActionOps):
         )
         headers = {"WWW-Authenticate": 'Basic realm="GitHub"'} if exc.status == 401 else {}
         return Response(exc.status, body, headers)
+
+
+_BY_ID = re.compile(r"/repositories/(?P<id>[0-9]+)(?P<rest>/.*)?")
+_REPO_PATH = re.compile(r"/repos/[^/]+/[^/]+(?P<rest>/.*)?")
+REDIRECT_DOCS = "https://docs.github.com/rest/guides/best-practices-for-using-the-rest-api"
+
+
+class _Moved(Exception):
+    """The repository asked for was renamed: GitHub answers 301 to a read and 307 to a write,
+    pointing at `/repositories/{id}/...`, which keeps working whatever the name becomes."""
+
+    def __init__(self, full_name: str) -> None:
+        super().__init__(full_name)
+        self.full_name = full_name
+
+    def response(
+        self, api: Api, method: str, path: str, query: Mapping[str, list[str]], host: str
+    ) -> Response:
+        found = _REPO_PATH.match(path)
+        rest = (found["rest"] if found else "") or ""
+        prefix = api.urls.base + ("/api/uploads" if host == "uploads" else "/api/v3")
+        location = f"{prefix}/repositories/{api.state.repo(self.full_name).id}{rest}"
+        if query:
+            location += "?" + urlencode(query, doseq=True)
+        body = {
+            "message": "Moved Permanently",
+            "url": location,
+            "documentation_url": REDIRECT_DOCS + "#follow-redirects",
+        }
+        status = 301 if method in ("GET", "HEAD") else 307
+        return Response(status, body, {"Location": location})

@@ -134,7 +134,8 @@ class PullOps(Operations):
             pulls = [
                 p
                 for p in pulls
-                if p.head_repo.split("/", 1)[0] == head_owner and p.head_ref == head_ref
+                if p.head_repo.split("/", 1)[0].lower() == head_owner.lower()
+                and p.head_ref == head_ref
             ]
         base = req.arg("base")
         if base:
@@ -225,13 +226,14 @@ class PullOps(Operations):
 
     def _head_repo(self, full_name: str, head_owner: str) -> str | None:
         """The repository `owner:branch` names: the base itself, or `owner`'s fork of it."""
-        if head_owner == full_name.split("/", 1)[0]:
+        owner = head_owner.lower()  # logins are case-insensitive
+        if owner == full_name.split("/", 1)[0].lower():
             return full_name
         for fork in self.state.forks_of(full_name):
-            if fork.full_name.split("/", 1)[0] == head_owner:
+            if fork.full_name.split("/", 1)[0].lower() == owner:
                 return fork.full_name
         parent = self.state.repo(full_name).parent  # a PR from the upstream into a fork
-        if parent and parent.split("/", 1)[0] == head_owner:
+        if parent and parent.split("/", 1)[0].lower() == owner:
             return parent
         return None
 

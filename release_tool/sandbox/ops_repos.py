@@ -11,7 +11,9 @@ from release_tool.sandbox.rest import (
     Operations,
     Request,
     Response,
+    custom,
     flag,
+    forbidden,
     invalid,
     not_found,
     page,
@@ -34,9 +36,12 @@ class RepoOps(Operations):
 
     @route("GET", "/users/{username}", "read", "users/users#get-a-user")
     def get_user(self, req: Request, username: str) -> Response:
-        if username not in self.access.users and not (self.store.root / username).is_dir():
-            raise not_found()
-        return Response(200, self._full_user(username, private=False))
+        owners = [p.name for p in self.store.root.iterdir() if p.is_dir() and p.name[0] != "."]
+        # Logins are case-insensitive; the answer spells the login as it is.
+        for login in (*self.access.users, *owners):
+            if login.lower() == username.lower():
+                return Response(200, self._full_user(login, private=False))
+        raise not_found()
 
     def _full_user(self, login: str, *, private: bool) -> Json:
         owned = [r for r in self.store.repositories() if r.startswith(login + "/")]
@@ -74,6 +79,25 @@ class RepoOps(Operations):
     def get_repo(self, req: Request, owner: str, repo: str) -> Response:
         return Response(200, self.repo_json(req, f"{owner}/{repo}"))
 
+    @route("PATCH", "/repos/{owner}/{repo}", "write", "repos/repos#update-a-repository")
+    def update_repo(self, req: Request, owner: str, repo: str) -> Response:
+        """Only `name` is acted on: renaming leaves the old name redirecting, as on GitHub.
+        Other fields GitHub accepts (description, homepage, ...) are accepted and ignored."""
+        full_name, body = f"{owner}/{repo}", req.obj()
+        if self.access.level(req.user, full_name) != "admin":
+            raise forbidden()
+        name = text(body, "name")
+        if name and name != repo:
+            new = f"{owner}/{name}"
+            if not is_full_name(new):
+                raise invalid("Repository", "name")
+            found = self.store.canonical(new)
+            if found is not None and found != full_name:  # a case-only change is a rename
+                raise custom("Repository", "name already exists on this account")
+            rename(self.store, self.state, full_name, new)
+            full_name = new
+        return Response(200, self.repo_json(req, full_name))
+
     @route(
         "GET", "/repos/{owner}/{repo}/branches/{branch}", "read", "branches/branches#get-a-branch"
     )
@@ -105,9 +129,9 @@ class RepoOps(Operations):
         # Forking again returns the fork that exists; a name taken by another repository
         # gets a numbered suffix, as on GitHub.
         for fork in self.state.forks_of(full_name):
-            if fork.full_name.split("/", 1)[0] == target_owner and self.store.exists(
-                fork.full_name
-            ):
+            if fork.full_name.split("/", 1)[
+                0
+            ].lower() == target_owner.lower() and self.store.exists(fork.full_name):
                 return Response(202, self.repo_json(req, fork.full_name))
         candidate, n = f"{target_owner}/{name}", 0
         while self.store.exists(candidate):
@@ -188,3 +212,17 @@ class RepoOps(Operations):
                 "base_branch": label,
             },
         )
+
+
+def rename(store: gs.GitStore, state: st.State, old: str, new: str) -> None:
+    """Rename (or transfer) repository `old` to `new`: its directory, everything recorded for
+    it, and a redirect from the old name. The caller holds the root and the state lock."""
+    if store.exists(new) and store.canonical(new) != old:
+        raise ValueError(f"{new} exists already")
+    if new.lower() == old.lower():  # only the case changes: through a scratch name
+        scratch = f"{old}.renaming"
+        store.move(old, scratch)
+        store.move(scratch, new)
+    else:
+        store.move(old, new)
+    state.rename_repo(old, new)

@@ -326,12 +326,23 @@ class _Handler(BaseHTTPRequestHandler):
     # -- git smart HTTP ---------------------------------------------------------------------
 
     def _git(self, path: str, query: str, body: bytes) -> None:
-        full_name = _git_repo(path)
-        assert full_name is not None
+        asked = _git_repo(path)
+        assert asked is not None
         api = self.server.api
-        if not is_full_name(full_name) or not api.store.exists(full_name):
+        full_name = api.store.canonical(asked) if is_full_name(asked) else None
+        if full_name is None:
+            moved = api.state.renamed_to(asked) if is_full_name(asked) else None
+            if moved and api.store.exists(moved):
+                # As github.com: the old name redirects, and git follows it.
+                rest = path.lstrip("/").split("/", 2)[2]
+                location = f"{api.urls.clone(moved)}/{rest}" + (f"?{query}" if query else "")
+                status = 301 if self.command in ("GET", "HEAD") else 307
+                self._plain(status, b"Moved Permanently\n", path, {"Location": location})
+                return
             self._plain(404, b"Repository not found.\n", path)
             return
+        # Owner and name are case-insensitive: http-backend gets them as on disk.
+        path_info = f"/{full_name}.git/" + unquote(path).lstrip("/").split("/", 2)[2]
         pushing = path.endswith("/git-receive-pack") or "service=git-receive-pack" in query
         credentials = self.server.access.from_api_header(self.headers.get("Authorization"))
         user = credentials.user
@@ -349,9 +360,9 @@ class _Handler(BaseHTTPRequestHandler):
         if pushing and not self.server.access.can_write(user, full_name):
             self._plain(403, f"Permission to {full_name}.git denied to {user}.\n".encode(), path)
             return
-        self._cgi(path, query, body, user)
+        self._cgi(path, query, body, user, path_info)
 
-    def _cgi(self, path: str, query: str, body: bytes, user: str | None) -> None:
+    def _cgi(self, path: str, query: str, body: bytes, user: str | None, path_info: str) -> None:
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "GIT_PROJECT_ROOT": str(self.server.api.store.root),
@@ -359,7 +370,7 @@ class _Handler(BaseHTTPRequestHandler):
             "GIT_CONFIG_NOSYSTEM": "1",
             "GIT_CONFIG_GLOBAL": os.devnull,
             "REQUEST_METHOD": self.command,
-            "PATH_INFO": unquote(path),
+            "PATH_INFO": path_info,
             "QUERY_STRING": query,
             "CONTENT_TYPE": self.headers.get("Content-Type", ""),
             "CONTENT_LENGTH": str(len(body)),

@@ -153,6 +153,7 @@ class _Data:
     dispatches: list[Dispatch] = field(default_factory=list)
     runs: list[Run] = field(default_factory=list)
     workflows: dict[str, int] = field(default_factory=dict)  # "owner/name:file" → id
+    renames: dict[str, str] = field(default_factory=dict)  # old owner/name, lower case → new
 
 
 class State:
@@ -181,6 +182,7 @@ class State:
             dispatches=[Dispatch(**d) for d in raw["dispatches"]],
             runs=[Run(**r) for r in raw.get("runs", [])],
             workflows=dict(raw["workflows"]),
+            renames=dict(raw.get("renames", {})),
         )
 
     def _save(self) -> None:
@@ -264,6 +266,48 @@ class State:
             data.workflows = {
                 k: v for k, v in data.workflows.items() if not k.startswith(full_name + ":")
             }
+
+    def rename_repo(self, old: str, new: str) -> None:
+        """Move everything recorded for `old` to `new`, and remember `old` as a redirect."""
+        with self.transaction():
+            data = self._data
+            meta = data.repos.pop(old, None) or RepoMeta(new, self.new_id(), now())
+            meta.full_name = new
+            data.repos[new] = meta
+            for m in data.repos.values():
+                if m.parent == old:
+                    m.parent = new
+            records: list[Release | Asset | Label | Dispatch | Run] = [
+                *data.releases,
+                *data.assets,
+                *data.labels,
+                *data.dispatches,
+                *data.runs,
+            ]
+            for record in records:
+                if record.repo == old:
+                    record.repo = new
+            for pull in data.pulls:
+                pull.repo = new if pull.repo == old else pull.repo
+                pull.head_repo = new if pull.head_repo == old else pull.head_repo
+            data.workflows = {
+                (new + key[len(old) :] if key.startswith(old + ":") else key): value
+                for key, value in data.workflows.items()
+            }
+            data.renames = {k: (new if v == old else v) for k, v in data.renames.items()}
+            data.renames.pop(new.lower(), None)  # the new name is a repository, not a redirect
+            data.renames[old.lower()] = new
+
+    def former_names(self, full_name: str) -> list[str]:
+        """The names (lower case) that redirect to `full_name`."""
+        return [old for old, new in self._data.renames.items() if new == full_name]
+
+    def renamed_to(self, full_name: str) -> str | None:
+        """Where a repository that was renamed (or transferred) from `full_name` is now."""
+        return self._data.renames.get(full_name.lower())
+
+    def repo_by_id(self, repo_id: int) -> str | None:
+        return next((m.full_name for m in self._data.repos.values() if m.id == repo_id), None)
 
     def forked_by(self, full_name: str) -> str | None:
         meta = self._data.repos.get(full_name)
