@@ -72,7 +72,8 @@ class Sandbox:
     the user's own namespace and forks. `start()` serves on a background thread (tests),
     `serve_forever()` on the calling one (the CLI). `port=0` picks a free port.
     `on_dispatch` maps (OWNER/NAME, workflow file) to what a dispatched run does (see
-    `workflows`); a run completes `run_delay` seconds after its dispatch.
+    `workflows`); a run completes `run_delay` seconds after its dispatch; a fork appears
+    `fork_delay` seconds after it was asked for (0: at once).
     """
 
     def __init__(
@@ -87,6 +88,7 @@ class Sandbox:
         on_dispatch: Mapping[tuple[str, str], Hook] | None = None,
         run_delay: float = 0.2,
         renames: Iterable[tuple[str, str] | str] = (),
+        fork_delay: float = 0.0,
     ) -> None:
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
@@ -106,6 +108,7 @@ class Sandbox:
         self._observer = observer
         self._hooks: dict[tuple[str, str], Hook] = dict(on_dispatch or {})
         self._run_delay = run_delay
+        self._fork_delay = fork_delay
         self._renames = [parse_rename(spec) if isinstance(spec, str) else spec for spec in renames]
         self._server: SandboxServer | None = None
         self._thread: threading.Thread | None = None
@@ -153,6 +156,7 @@ class Sandbox:
     def _make_api(self, port: int) -> Api:
         api = Api(self.store, self.state, self.access, Urls(f"http://127.0.0.1:{port}"))
         api.hooks, api.run_delay = self._hooks, self._run_delay
+        api.fork_delay = self._fork_delay
         return api
 
     def start(self) -> Sandbox:
@@ -270,6 +274,17 @@ class Sandbox:
         return self._requests
 
     # -- workflow runs ------------------------------------------------------------------------
+
+    @property
+    def fork_delay(self) -> float:
+        """Seconds a new fork takes to appear, as on GitHub (0: at once)."""
+        return self._fork_delay
+
+    @fork_delay.setter
+    def fork_delay(self, seconds: float) -> None:
+        self._fork_delay = seconds
+        if self._server is not None:
+            self._server.api.fork_delay = seconds
 
     def on_dispatch(self, full_name: str, workflow: str, hook: Hook) -> None:
         """What a run of `workflow` (a file name under .github/workflows/) of `full_name` does

@@ -96,6 +96,8 @@ class Api(RepoOps, GitOps, ReleaseOps, AssetOps, ActionOps):
         if "owner" in params and "repo" in params:
             asked = f"{params['owner']}/{params['repo']}"
             found = self.store.canonical(asked) if is_full_name(asked) else None
+            if found is not None and not self.ready(found):
+                raise not_found()  # a fork still being created
             if found is None:
                 moved = self.state.renamed_to(asked) if is_full_name(asked) else None
                 if moved and self.store.exists(moved):

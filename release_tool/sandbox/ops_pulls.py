@@ -176,7 +176,7 @@ class PullOps(Operations):
         head_owner, _, head_ref = head.rpartition(":")
         head_owner = head_owner or owner
         head_repo = text(body, "head_repo") or self._head_repo(full_name, head_owner)
-        if head_repo is None or not self.store.exists(head_repo):
+        if head_repo is None or not self.store.exists(head_repo) or not self.ready(head_repo):
             raise invalid("PullRequest", "head")
         head_found = self.store.ref(head_repo, f"refs/heads/{head_ref}")
         if head_found is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from release_tool.sandbox import shapes
 from release_tool.sandbox import state as st
 from release_tool.sandbox import store as gs
@@ -114,7 +116,9 @@ class RepoOps(Operations):
     @route("GET", "/repos/{owner}/{repo}/forks", "read", "repos/forks#list-forks")
     def list_forks(self, req: Request, owner: str, repo: str) -> Response:
         forks = [
-            m for m in self.state.forks_of(f"{owner}/{repo}") if self.store.exists(m.full_name)
+            m
+            for m in self.state.forks_of(f"{owner}/{repo}")
+            if self.store.exists(m.full_name) and self.ready(m.full_name)
         ]
         newest_first = req.arg("sort", "newest") != "oldest"
         forks.sort(key=lambda m: (m.created_at, m.id), reverse=newest_first)
@@ -145,9 +149,17 @@ class RepoOps(Operations):
             for ref, _, _ in self.store.refs(candidate, "refs/heads/"):
                 if ref != f"refs/heads/{default}":
                     self.store.git(candidate, "update-ref", "-d", ref)
+        # GitHub creates the fork in the background: it answers 202 at once, and the fork
+        # appears (to the API and to git) a moment later.
+        ready_at = time.time() + self.fork_delay if self.fork_delay > 0 else None
         self.state.add_repo(
             st.RepoMeta(
-                candidate, self.state.new_id(), st.now(), parent=full_name, forked_by=req.user
+                candidate,
+                self.state.new_id(),
+                st.now(),
+                parent=full_name,
+                forked_by=req.user,
+                ready_at=ready_at,
             )
         )
         return Response(202, self.repo_json(req, candidate))

@@ -259,9 +259,17 @@ def page(req: Request, items: list[Json], urls: Urls, wrap: str | None = None) -
 class Operations:
     """State, store and addresses, plus the lookups several areas need."""
 
+    fork_delay: float = 0.0  # seconds a new fork takes to appear (set by the Sandbox)
+
     def __init__(self, store: gs.GitStore, state: st.State, access: Access, urls: Urls) -> None:
         self.store, self.state, self.access, self.urls = store, state, access, urls
         self.started = int(time.time())  # rate-limit windows are counted from here
+
+    def ready(self, full_name: str) -> bool:
+        """Whether a repository that exists on disk may be seen: a fork GitHub is still
+        creating answers 404 until it is done."""
+        ready_at = self.state.repo(full_name).ready_at
+        return ready_at is None or time.time() >= ready_at
 
     def user_json(self, login: str) -> Json:
         # An owner that is nobody's login but has repositories is an organization (openedx).

@@ -185,6 +185,20 @@ class _Handler(BaseHTTPRequestHandler):
                 "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
                 status=403,
             )
+        elif fault.status == "secondary":
+            status = 403
+            request_id = uuid.uuid4().hex[:16].upper()
+            headers = {"Retry-After": str(fault.retry_after), "X-GitHub-Request-Id": request_id}
+            body = shapes.error(
+                "You have exceeded a secondary rate limit. Please wait a few minutes before you "
+                "try again. If you reach out to GitHub Support for help, please include the "
+                f"request ID {request_id}.",
+                "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-"
+                "rest-api#about-secondary-rate-limits",
+                status=403,
+            )
+        elif fault.status in ("nocommits", "headinvalid"):
+            status, body = 422, _too_soon(fault.status, _parse(request_body))
         else:
             assert isinstance(fault.status, int)
             status = fault.status
@@ -330,6 +344,8 @@ class _Handler(BaseHTTPRequestHandler):
         assert asked is not None
         api = self.server.api
         full_name = api.store.canonical(asked) if is_full_name(asked) else None
+        if full_name is not None and not api.ready(full_name):
+            full_name = None  # a fork still being created
         if full_name is None:
             moved = api.state.renamed_to(asked) if is_full_name(asked) else None
             if moved and api.store.exists(moved):
@@ -449,6 +465,30 @@ def _git_repo(path: str) -> str | None:
     if len(parts) >= 3 and parts[1].endswith(".git"):
         return f"{unquote(parts[0])}/{unquote(parts[1]).removesuffix('.git')}"
     return None
+
+
+def _too_soon(kind: str, request: Any) -> dict[str, Any]:
+    """GitHub's answers to a pull request opened right after its head branch was pushed,
+    before GitHub has seen the branch's commits."""
+    if kind == "headinvalid":
+        errors = [{"resource": "PullRequest", "field": "head", "code": "invalid"}]
+    else:
+        fields = request if isinstance(request, dict) else {}
+        base = fields.get("base", "")
+        head = str(fields.get("head", "")).rpartition(":")[2]
+        errors = [
+            {
+                "resource": "PullRequest",
+                "code": "custom",
+                "message": f"No commits between {base} and {head}",
+            }
+        ]
+    return shapes.error(
+        "Validation Failed",
+        "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
+        errors=errors,
+        status=422,
+    )
 
 
 def _parse(body: bytes) -> Any:

@@ -387,13 +387,40 @@ def content_entry(urls: Urls, full_name: str, ref: str, entry: gs.Entry) -> Json
     }
 
 
-def content_file(urls: Urls, full_name: str, ref: str, entry: gs.Entry, data: bytes) -> Json:
+def content_file(urls: Urls, full_name: str, ref: str, entry: gs.Entry, data: bytes | None) -> Json:
+    """A file; `data` None for a file over 1 MB, which GitHub sends without its content
+    (`content: ""`, `encoding: "none"`: the raw media type fetches it)."""
     return {
         **content_entry(urls, full_name, ref, entry),
         "type": "file",
-        "content": encode_content(data),
-        "encoding": "base64",
+        "content": "" if data is None else encode_content(data),
+        "encoding": "none" if data is None else "base64",
     }
+
+
+def content_symlink(urls: Urls, full_name: str, ref: str, entry: gs.Entry, target: str) -> Json:
+    """A symlink whose target is not a regular file of the repository."""
+    return {**content_entry(urls, full_name, ref, entry), "type": "symlink", "target": target}
+
+
+def content_submodule(
+    urls: Urls, full_name: str, ref: str, entry: gs.Entry, submodule_url: str
+) -> Json:
+    """A submodule; its git and web URLs are null, as GitHub sends for a submodule that is not
+    one of its own repositories."""
+    body = content_entry(urls, full_name, ref, entry)
+    body.update(
+        {
+            "type": "submodule",
+            "submodule_git_url": submodule_url,
+            "size": 0,
+            "git_url": None,
+            "html_url": None,
+            "download_url": None,
+        }
+    )
+    body["_links"] = {"self": body["url"], "git": None, "html": None}
+    return body
 
 
 # -- pull requests ----------------------------------------------------------------------------

@@ -40,6 +40,7 @@ class RepoMeta:
     next_number: int = 1  # issue and pull request numbers share one sequence, as on GitHub
     latest_release: int | None = None  # the release last published with make_latest=true
     collaborators: list[str] = field(default_factory=list)  # users with write access
+    ready_at: float | None = None  # a fork being created: the epoch time it appears at
 
 
 @dataclass
