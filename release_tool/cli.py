@@ -689,6 +689,13 @@ def sandbox() -> None:
     metavar="OWNER/OLD=OWNER/NEW",
     help="Rename a repository first; the old name redirects, as on GitHub. Repeatable.",
 )
+@click.option(
+    "--app",
+    "apps",
+    multiple=True,
+    metavar="ID:KEYFILE",
+    help="A GitHub App (its private key in PEM), installed on every owner. Repeatable.",
+)
 def serve(
     root: Path,
     port: int,
@@ -697,6 +704,7 @@ def serve(
     faults: tuple[str, ...],
     seed: str | None,
     renames: tuple[str, ...],
+    apps: tuple[str, ...],
 ) -> None:
     """Serve a sandbox until interrupted, printing its API URL."""
 
@@ -709,6 +717,7 @@ def serve(
         parsed_grants = [sb.parse_grant(spec) for spec in grants]
         parsed_faults = [sb.parse_fault(spec) for spec in faults]
         parsed_renames = [sb.parse_rename(spec) for spec in renames]
+        parsed_apps = [sb.parse_app(spec) for spec in apps]
         if seed:
             sb.seed_example(root)
         server = sb.Sandbox(
@@ -718,6 +727,7 @@ def serve(
             grants=parsed_grants,
             faults=parsed_faults,
             renames=parsed_renames,
+            apps=parsed_apps,
         )
 
         def ready(s: sb.Sandbox) -> None:

@@ -56,6 +56,12 @@ _EXTRA: dict[tuple[str, str], str | None] = {
     ("GET", "/repos/{owner}/{repo}/actions/runs"): None,
     ("GET", "/repos/{owner}/{repo}/actions/runs/{run_id}"): None,
     ("GET", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs"): None,
+    # GitHub Apps (not in the subset).
+    ("GET", "/app"): None,
+    ("GET", "/app/installations"): None,
+    ("GET", "/app/installations/{installation_id}"): None,
+    ("GET", "/repos/{owner}/{repo}/installation"): None,
+    ("POST", "/app/installations/{installation_id}/access_tokens"): None,
     # Served on the uploads host (`/api/uploads/...`).
     ("POST", "/repos/{owner}/{repo}/releases/{release_id}/assets"): "release-asset",
     ("GET", "/repos/{owner}/{repo}/releases/{release_id}/assets"): "release-asset[]",

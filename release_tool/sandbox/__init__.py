@@ -26,8 +26,16 @@ from types import TracebackType
 from typing import IO
 
 from release_tool.errors import UsageError
-from release_tool.sandbox.access import DEFAULT_USER, Access, is_full_name, parse_grant, parse_token
+from release_tool.sandbox.access import (
+    DEFAULT_USER,
+    Access,
+    Token,
+    is_full_name,
+    parse_grant,
+    parse_token,
+)
 from release_tool.sandbox.api import Api
+from release_tool.sandbox.apps import App, parse_app, verify_jwt
 from release_tool.sandbox.faults import Fault, FaultSet, parse_fault
 from release_tool.sandbox.ops_repos import rename
 from release_tool.sandbox.server import Exchange, SandboxServer
@@ -42,6 +50,7 @@ EXAMPLE_COLLABORATORS = {"openedx/edx-platform": ("edx-platform-reviewer",)}
 __all__ = [
     "DEFAULT_USER",
     "LOCK_FILE",
+    "App",
     "Dispatch",
     "Exchange",
     "Fail",
@@ -56,7 +65,9 @@ __all__ = [
     "RunContext",
     "Sandbox",
     "State",
+    "Token",
     "copy_repository",
+    "parse_app",
     "parse_fault",
     "parse_grant",
     "parse_rename",
@@ -68,9 +79,11 @@ __all__ = [
 class Sandbox:
     """A sandbox GitHub serving the repositories under `root`.
 
-    `tokens` maps each token to its user; `grants` are (user, OWNER/NAME) write grants beyond
-    the user's own namespace and forks. `start()` serves on a background thread (tests),
-    `serve_forever()` on the calling one (the CLI). `port=0` picks a free port.
+    `tokens` maps each token to its user, or to a `Token` (fine-grained, without the `workflow`
+    scope); `grants` are (user, OWNER/NAME) write grants beyond the user's own namespace and
+    forks; `apps` are the GitHub Apps (`apps.App`) installed on every owner. `start()` serves on
+    a background thread (tests), `serve_forever()` on the calling one (the CLI). `port=0` picks
+    a free port.
     `on_dispatch` maps (OWNER/NAME, workflow file) to what a dispatched run does (see
     `workflows`); a run completes `run_delay` seconds after its dispatch; a fork appears
     `fork_delay` seconds after it was asked for (0: at once).
@@ -81,7 +94,7 @@ class Sandbox:
         root: Path,
         *,
         port: int = 0,
-        tokens: Mapping[str, str] | None = None,
+        tokens: Mapping[str, str | Token] | None = None,
         grants: Iterable[tuple[str, str]] = (),
         faults: Iterable[Fault | str] = (),
         observer: Callable[[Exchange], None] | None = None,
@@ -89,6 +102,7 @@ class Sandbox:
         run_delay: float = 0.2,
         renames: Iterable[tuple[str, str] | str] = (),
         fork_delay: float = 0.0,
+        apps: Iterable[App] = (),
     ) -> None:
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
@@ -102,6 +116,8 @@ class Sandbox:
             self.state.collaborators,
             self.state.former_names,
         )
+        self._apps = list(apps)
+        self.access.verify_jwt = lambda encoded: verify_jwt(self._apps, encoded)
         self._faults = FaultSet()
         for fault in faults:
             self.add_fault(fault)
@@ -156,7 +172,7 @@ class Sandbox:
     def _make_api(self, port: int) -> Api:
         api = Api(self.store, self.state, self.access, Urls(f"http://127.0.0.1:{port}"))
         api.hooks, api.run_delay = self._hooks, self._run_delay
-        api.fork_delay = self._fork_delay
+        api.fork_delay, api.apps = self._fork_delay, self._apps
         return api
 
     def start(self) -> Sandbox:
@@ -272,6 +288,16 @@ class Sandbox:
         """(method, path, status) of every request this object served, API and git alike, in
         order (status 0: the connection was reset by a fault). Path without the query."""
         return self._requests
+
+    # -- tokens and apps ----------------------------------------------------------------------
+
+    def add_token(self, secret: str, who: str | Token) -> None:
+        """Accept one more token: a user's (classic, all scopes) or a `Token`."""
+        self.access.add_token(secret, Token(who) if isinstance(who, str) else who)
+
+    def add_app(self, app: App) -> None:
+        """Configure one more GitHub App (installed on every owner)."""
+        self._apps.append(app)
 
     # -- workflow runs ------------------------------------------------------------------------
 

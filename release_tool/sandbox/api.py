@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlencode
 from release_tool.sandbox import shapes
 from release_tool.sandbox.access import is_full_name
 from release_tool.sandbox.ops_actions import ActionOps
+from release_tool.sandbox.ops_apps import AppOps
 from release_tool.sandbox.ops_assets import AssetOps
 from release_tool.sandbox.ops_git import GitOps
 from release_tool.sandbox.ops_releases import ReleaseOps
@@ -36,7 +37,7 @@ from release_tool.sandbox.rest import (
 __all__ = ["Api", "ApiError", "Response"]
 
 
-class Api(RepoOps, GitOps, ReleaseOps, AssetOps, ActionOps):
+class Api(RepoOps, GitOps, ReleaseOps, AssetOps, ActionOps, AppOps):
     """GitHub's REST operations over a `GitStore` and a `State`."""
 
     def match(
@@ -107,12 +108,19 @@ class Api(RepoOps, GitOps, ReleaseOps, AssetOps, ActionOps):
             full_name = found
             params["owner"], params["repo"] = found.split("/", 1)
         if credentials.bad:
-            raise ApiError(401, "Bad credentials")
-        user = credentials.user
-        if op.access != "read" and user is None:
+            raise ApiError(401, credentials.jwt_error or "Bad credentials")
+        if (op.access == "app") != (credentials.app is not None):
+            # A JWT is for the app's own endpoints, which take nothing else.
+            raise ApiError(401, "A JSON web token could not be decoded")
+        user, token = credentials.user, credentials.token
+        if op.access in ("auth", "write") and user is None:
             raise ApiError(401, "Requires authentication")
-        if op.access == "write" and not self.access.can_write(user, full_name):
-            raise forbidden()
+        if op.access == "write" and not self.access.may_write(credentials, full_name):
+            raise forbidden(token)
+        # A token limited to some repositories (fine-grained, installation) changes nothing
+        # elsewhere: no pull request, fork or label either.
+        if method != "GET" and full_name and token is not None and token.limits(full_name):
+            raise forbidden(token)
         parsed: Any = None
         if op.host == "uploads":
             pass  # the body is the file
@@ -125,7 +133,16 @@ class Api(RepoOps, GitOps, ReleaseOps, AssetOps, ActionOps):
             parsed = {}
         prefix = "/api/uploads" if op.host == "uploads" else "/api/v3"
         req = Request(
-            method, prefix + path, query, parsed, user, headers.get("accept", ""), body, headers
+            method,
+            prefix + path,
+            query,
+            parsed,
+            user,
+            headers.get("accept", ""),
+            body,
+            headers,
+            token,
+            credentials.app,
         )
         if method == "GET":
             return op.handler(self, req, **params)

@@ -79,6 +79,7 @@ class GitOps(Operations):
             raise ApiError(422, f"{ref} is not a valid ref name.")
         if self.store.object_type(full_name, sha) is None:
             raise ApiError(422, "Object does not exist")
+        self.check_workflows(req, full_name, sha)
         try:
             self.store.update_ref(full_name, ref, sha, None)
         except gs.RefConflict:
@@ -118,6 +119,7 @@ class GitOps(Operations):
             and not self.store.is_ancestor(full_name, current[0], sha)
         ):
             raise ApiError(422, "Update is not a fast forward")
+        self.check_workflows(req, full_name, sha)
         try:
             self.store.update_ref(full_name, name, sha, current[0])
         except gs.RefConflict:
@@ -399,6 +401,7 @@ class GitOps(Operations):
         except gs.TreeError as exc:
             raise ApiError(422, str(exc)) from None
         new = self.store.write_commit(full_name, tree, [commit.sha], message, author, committer)
+        self.check_workflows(req, full_name, new)
         try:
             self.store.update_ref(full_name, f"refs/heads/{branch}", new, commit.sha)
         except gs.RefConflict:

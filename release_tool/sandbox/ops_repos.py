@@ -34,6 +34,8 @@ class RepoOps(Operations):
     @route("GET", "/user", "auth", "users/users#get-the-authenticated-user")
     def get_authenticated_user(self, req: Request) -> Response:
         assert req.user is not None
+        if req.token is not None and req.token.kind == "installation":
+            raise ApiError(403, "Resource not accessible by integration")
         return Response(200, self._full_user(req.user, private=True))
 
     @route("GET", "/users/{username}", "read", "users/users#get-a-user")
@@ -210,6 +212,7 @@ class RepoOps(Operations):
                     person,
                 )
                 kind, verb = "merge", "merged"
+            self.check_workflows(req, full_name, new)
             try:
                 self.store.update_ref(full_name, f"refs/heads/{branch}", new, ours[0])
             except gs.RefConflict:

@@ -22,10 +22,10 @@ from urllib.parse import urlencode
 from release_tool.sandbox import shapes
 from release_tool.sandbox import state as st
 from release_tool.sandbox import store as gs
-from release_tool.sandbox.access import Access
+from release_tool.sandbox.access import Access, Token
 from release_tool.sandbox.shapes import Json, Urls
 
-AccessLevel = Literal["read", "auth", "write"]
+AccessLevel = Literal["read", "auth", "write", "app"]
 T = TypeVar("T")
 
 DOCS = "https://docs.github.com/rest/"
@@ -45,7 +45,9 @@ def not_found() -> ApiError:
     return ApiError(404, "Not Found")
 
 
-def forbidden() -> ApiError:
+def forbidden(token: Token | None = None) -> ApiError:
+    if token is not None and token.kind == "installation":
+        return ApiError(403, "Resource not accessible by integration")
     return ApiError(403, "Resource not accessible by personal access token")
 
 
@@ -75,6 +77,8 @@ class Request:
     accept: str = ""
     raw: bytes = b""  # the body as sent (uploads are not JSON)
     headers: Mapping[str, str] = dataclass_field(default_factory=dict)  # keys in lower case
+    token: Token | None = None  # what the token presented may do (None: no token)
+    app: int | None = None  # the GitHub App whose JWT was presented
     cache: dict[str, Json] = dataclass_field(default_factory=dict)  # shapes, per request
 
     def arg(self, name: str, default: str | None = None) -> str | None:
@@ -102,7 +106,8 @@ class Response:
 class Route:
     method: str
     template: str  # GitHub's path template: the contract tests' key into the OpenAPI paths
-    access: AccessLevel  # read: anyone; auth: a valid token; write: push access to the repo
+    # read: anyone; auth: a valid token; write: push access to the repo; app: an app's JWT
+    access: AccessLevel
     docs: str
     handler: Callable[..., Response]
     pattern: re.Pattern[str]
@@ -326,6 +331,29 @@ class Operations:
         if found is None:
             raise not_found()
         return found
+
+    def check_workflows(self, req: Request, full_name: str, new: str) -> None:
+        """Refuse (403, with the words git pushes get) to move a ref onto commits that change
+        `.github/workflows/` when the token may not change workflows: a classic token without
+        the `workflow` scope, a fine-grained or installation token without `workflows`."""
+        token = req.token
+        if token is None or token.workflow:
+            return
+        out = self.store.git(
+            full_name,
+            "log",
+            "--format=",
+            "--name-only",
+            new,
+            "--not",
+            "--exclude=refs/sandbox/*",  # scratch refs of the sandbox's own operations
+            "--all",
+            "--",
+            ".github/workflows/",
+        )
+        files = sorted({line for line in out.decode(errors="replace").splitlines() if line})
+        if files:
+            raise ApiError(403, token.workflow_refusal(files[0]))
 
     def default_person(self, req: Request) -> gs.Person:
         """Who a commit is by when the request names nobody: the token's user, as on GitHub."""

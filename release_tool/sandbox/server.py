@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -39,6 +40,25 @@ log = logging.getLogger("release_tool.sandbox")
 
 HTTP_BACKEND = "/usr/lib/git-core/git-http-backend"
 UPLOADS_PREFIX = "/api/uploads"
+HOOKS_DIR = ".sandbox-hooks"
+# GitHub refuses a push that brings commits changing .github/workflows/ unless the token may
+# change workflows. git runs this hook (core.hooksPath, set for such pushes only) with the
+# pushed objects visible; each refused file is named on the client's "remote:" lines.
+PRE_RECEIVE = """#!/bin/sh
+zero=0000000000000000000000000000000000000000
+status=0
+while read -r old new ref; do
+    [ "$new" = "$zero" ] && continue
+    files=$(git log --format= --name-only "$new" --not --all -- .github/workflows/ |
+        sed '/^$/d' | sort -u)
+    [ -z "$files" ] && continue
+    printf '%s\\n' "$files" | while IFS= read -r path; do
+        printf '%s%s%s\\n' "$SANDBOX_REFUSAL_PREFIX" "$path" "$SANDBOX_REFUSAL_SUFFIX" >&2
+    done
+    status=1
+done
+exit $status
+"""
 _DOWNLOAD = re.compile(
     r"/(?P<owner>[^/]+)/(?P<repo>[^/]+)/releases/download/(?P<tag>[^/]+)/(?P<name>[^/]+)"
 )
@@ -77,6 +97,19 @@ class SandboxServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), _Handler)
         # The API hands out its own address in every URL, known only once the socket is bound.
         self.api = make_api(self.server_address[1])
+        self._hooks_lock = threading.Lock()
+
+    def hooks(self) -> Path:
+        """The hooks directory for pushes that may not change workflows (written on first
+        use, so a sandbox that never needs it leaves no trace of it)."""
+        hooks = self.api.store.root / HOOKS_DIR
+        with self._hooks_lock:
+            hook = hooks / "pre-receive"
+            if not hook.is_file() or hook.read_text() != PRE_RECEIVE:
+                hooks.mkdir(exist_ok=True)
+                hook.write_text(PRE_RECEIVE)
+                hook.chmod(0o755)
+        return hooks
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:
@@ -373,12 +406,23 @@ class _Handler(BaseHTTPRequestHandler):
                 {"WWW-Authenticate": 'Basic realm="GitHub"'},
             )
             return
-        if pushing and not self.server.access.can_write(user, full_name):
+        if pushing and not self.server.access.may_write(credentials, full_name):
             self._plain(403, f"Permission to {full_name}.git denied to {user}.\n".encode(), path)
             return
-        self._cgi(path, query, body, user, path_info)
+        refusal = ""
+        if pushing and credentials.token is not None and not credentials.token.workflow:
+            refusal = credentials.token.workflow_refusal("\0")
+        self._cgi(path, query, body, user, path_info, refusal)
 
-    def _cgi(self, path: str, query: str, body: bytes, user: str | None, path_info: str) -> None:
+    def _cgi(
+        self,
+        path: str,
+        query: str,
+        body: bytes,
+        user: str | None,
+        path_info: str,
+        workflow_refusal: str = "",
+    ) -> None:
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "GIT_PROJECT_ROOT": str(self.server.api.store.root),
@@ -396,6 +440,18 @@ class _Handler(BaseHTTPRequestHandler):
         }
         if user:
             env["REMOTE_USER"] = user  # http-backend enables receive-pack only for a user
+        if workflow_refusal:
+            # The pre-receive hook refuses commits that touch .github/workflows/ (see HOOK).
+            prefix, _, suffix = workflow_refusal.partition("\0")
+            env.update(
+                {
+                    "GIT_CONFIG_COUNT": "1",
+                    "GIT_CONFIG_KEY_0": "core.hooksPath",
+                    "GIT_CONFIG_VALUE_0": str(self.server.hooks()),
+                    "SANDBOX_REFUSAL_PREFIX": prefix,
+                    "SANDBOX_REFUSAL_SUFFIX": suffix,
+                }
+            )
         for key, value in self.headers.items():
             name = "HTTP_" + key.upper().replace("-", "_")
             if name not in ("HTTP_AUTHORIZATION", "HTTP_CONTENT_LENGTH", "HTTP_CONTENT_TYPE"):
