@@ -38,7 +38,7 @@ from release_tool.sandbox.api import Api
 from release_tool.sandbox.apps import App, parse_app, verify_jwt
 from release_tool.sandbox.faults import Fault, FaultSet, parse_fault
 from release_tool.sandbox.ops_repos import rename
-from release_tool.sandbox.server import Exchange, SandboxServer
+from release_tool.sandbox.server import MAX_GIT_BODY, MAX_JSON_BODY, Exchange, SandboxServer
 from release_tool.sandbox.shapes import Urls
 from release_tool.sandbox.state import Dispatch, Label, Pull, Release, RepoMeta, Run, State
 from release_tool.sandbox.store import GitError, GitStore
@@ -81,7 +81,9 @@ class Sandbox:
 
     `tokens` maps each token to its user, or to a `Token` (fine-grained, without the `workflow`
     scope); `grants` are (user, OWNER/NAME) write grants beyond the user's own namespace and
-    forks; `apps` are the GitHub Apps (`apps.App`) installed on every owner. `start()` serves on
+    forks; `members` are (user, ORG) memberships (forking into an organization needs one);
+    `apps` are the GitHub Apps (`apps.App`) installed on every owner. Request bodies over
+    `max_json_body` (API) or `max_git_body` (git, uploads) bytes get 413. `start()` serves on
     a background thread (tests), `serve_forever()` on the calling one (the CLI). `port=0` picks
     a free port.
     `on_dispatch` maps (OWNER/NAME, workflow file) to what a dispatched run does (see
@@ -103,6 +105,9 @@ class Sandbox:
         renames: Iterable[tuple[str, str] | str] = (),
         fork_delay: float = 0.0,
         apps: Iterable[App] = (),
+        max_json_body: int = MAX_JSON_BODY,
+        max_git_body: int = MAX_GIT_BODY,
+        members: Iterable[tuple[str, str]] = (),
     ) -> None:
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
@@ -115,8 +120,10 @@ class Sandbox:
             self.state.forked_by,
             self.state.collaborators,
             self.state.former_names,
+            members,
         )
         self._apps = list(apps)
+        self._limits = (max_json_body, max_git_body)
         self.access.verify_jwt = lambda encoded: verify_jwt(self._apps, encoded)
         self._faults = FaultSet()
         for fault in faults:
@@ -157,6 +164,7 @@ class Sandbox:
                     ) from None
                 self._port = server.server_address[1]
                 server.observer = self._observer
+                server.max_json_body, server.max_git_body = self._limits
                 server.requests = self._requests  # kept across stop() and start()
                 self._server = server
             return self._server
@@ -294,6 +302,16 @@ class Sandbox:
     def add_token(self, secret: str, who: str | Token) -> None:
         """Accept one more token: a user's (classic, all scopes) or a `Token`."""
         self.access.add_token(secret, Token(who) if isinstance(who, str) else who)
+
+    def add_member(self, user: str, org: str) -> None:
+        """Make `user` a member of the organization `org` (who may fork into it)."""
+        self.access.add_member(user, org)
+
+    def set_body_limits(self, *, json_body: int | None = None, git_body: int | None = None) -> None:
+        """Change the request body limits (bytes) beyond which requests get 413."""
+        self._limits = (json_body or self._limits[0], git_body or self._limits[1])
+        if self._server is not None:
+            self._server.max_json_body, self._server.max_git_body = self._limits
 
     def add_app(self, app: App) -> None:
         """Configure one more GitHub App (installed on every owner)."""

@@ -149,6 +149,7 @@ class Access:
         forked_by: Callable[[str], str | None],
         collaborators: Callable[[str], Iterable[str]] = lambda full_name: (),
         former_names: Callable[[str], Iterable[str]] = lambda full_name: (),
+        members: Iterable[tuple[str, str]] = (),
     ) -> None:
         self._tokens = {
             secret: Token(who) if isinstance(who, str) else who for secret, who in tokens.items()
@@ -159,6 +160,7 @@ class Access:
         self._grants = frozenset((user.lower(), name.lower()) for user, name in grants)
         self._collaborators = collaborators
         self._former_names = former_names  # a grant follows its repository's renames
+        self._members = {(user.lower(), org.lower()) for user, org in members}
         # Forks are recorded in the state file; asking through a callable keeps this module
         # free of it.
         self._forked_by = forked_by
@@ -221,6 +223,13 @@ class Access:
         ):
             return "write"
         return "read"
+
+    def is_member(self, user: str, org: str) -> bool:
+        """Whether `user` belongs to the organization `org`."""
+        return (user.lower(), org.lower()) in self._members
+
+    def add_member(self, user: str, org: str) -> None:
+        self._members.add((user.lower(), org.lower()))
 
     def can_write(self, user: str | None, full_name: str) -> bool:
         return self.level(user, full_name) != "read"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import unquote, urlencode
 
@@ -59,12 +59,13 @@ class Api(RepoOps, GitOps, ReleaseOps, AssetOps, ActionOps, AppOps):
         path: str,
         query: Mapping[str, list[str]],
         headers: Mapping[str, str],
-        body: bytes,
+        body: bytes | Callable[[], bytes],
         host: str = "api",
     ) -> tuple[Response, str | None]:
         """The response to one API request (headers keyed in lower case), and the operation's
         path template (None when no operation matched); `host="uploads"` for a request under
-        `/api/uploads`."""
+        `/api/uploads`. `body` may be a reader: it is called only once the request passed the
+        token and permission checks (a refused request's body is never read)."""
         by_id = _BY_ID.match(path)
         if by_id:  # where a renamed repository's redirects point
             full_name = self.state.repo_by_id(int(by_id["id"]))
@@ -90,7 +91,7 @@ class Api(RepoOps, GitOps, ReleaseOps, AssetOps, ActionOps, AppOps):
         path: str,
         query: Mapping[str, list[str]],
         headers: Mapping[str, str],
-        body: bytes,
+        read_body: bytes | Callable[[], bytes],
     ) -> Response:
         credentials = self.access.from_api_header(headers.get("authorization"))
         full_name = ""
@@ -121,6 +122,7 @@ class Api(RepoOps, GitOps, ReleaseOps, AssetOps, ActionOps, AppOps):
         # elsewhere: no pull request, fork or label either.
         if method != "GET" and full_name and token is not None and token.limits(full_name):
             raise forbidden(token)
+        body = read_body() if callable(read_body) else read_body
         parsed: Any = None
         if op.host == "uploads":
             pass  # the body is the file

@@ -130,7 +130,7 @@ class RepoOps(Operations):
     def create_fork(self, req: Request, owner: str, repo: str) -> Response:
         full_name, body = f"{owner}/{repo}", req.obj()
         assert req.user is not None
-        target_owner = text(body, "organization") or req.user
+        target_owner = self._fork_owner(req, text(body, "organization"))
         name = text(body, "name") or repo
         # Forking again returns the fork that exists; a name taken by another repository
         # gets a numbered suffix, as on GitHub.
@@ -165,6 +165,20 @@ class RepoOps(Operations):
             )
         )
         return Response(202, self.repo_json(req, candidate))
+
+    def _fork_owner(self, req: Request, organization: str | None) -> str:
+        """Where a fork goes: the user's namespace, or an organization the user is a member
+        of (spelled as the organization's directory is)."""
+        assert req.user is not None
+        if organization is None or organization.lower() == req.user.lower():
+            return req.user
+        known = [p.name for p in self.store.root.iterdir() if p.is_dir() and p.name[0] != "."]
+        spelled = next((n for n in known if n.lower() == organization.lower()), organization)
+        if spelled.lower() in (u.lower() for u in self.access.users):
+            raise invalid("Fork", "organization")  # a user's namespace, not an organization
+        if not self.access.is_member(req.user, spelled):
+            raise forbidden(req.token)
+        return spelled
 
     @route(
         "POST",

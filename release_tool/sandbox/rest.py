@@ -41,6 +41,14 @@ class ApiError(Exception):
         self.errors = errors
 
 
+class BodyTooLarge(Exception):
+    """A request body over the sandbox's limit (413): refused before it is read in full."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
 def not_found() -> ApiError:
     return ApiError(404, "Not Found")
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import re
 import socket
 import struct
@@ -31,37 +30,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from release_tool.sandbox import shapes
+from release_tool.sandbox import git_http, shapes
 from release_tool.sandbox.access import Access, is_full_name
 from release_tool.sandbox.api import Api, Response
 from release_tool.sandbox.faults import API_PREFIX, Fault, FaultSet
+from release_tool.sandbox.rest import BodyTooLarge
 
 log = logging.getLogger("release_tool.sandbox")
 
 HTTP_BACKEND = "/usr/lib/git-core/git-http-backend"
 UPLOADS_PREFIX = "/api/uploads"
-HOOKS_DIR = ".sandbox-hooks"
-# GitHub refuses a push that brings commits changing .github/workflows/ unless the token may
-# change workflows. git runs this hook (core.hooksPath, set for such pushes only) with the
-# pushed objects visible; each refused file is named on the client's "remote:" lines.
-PRE_RECEIVE = """#!/bin/sh
-zero=0000000000000000000000000000000000000000
-status=0
-while read -r old new ref; do
-    [ "$new" = "$zero" ] && continue
-    files=$(git log --format= --name-only "$new" --not --all -- .github/workflows/ |
-        sed '/^$/d' | sort -u)
-    [ -z "$files" ] && continue
-    printf '%s\\n' "$files" | while IFS= read -r path; do
-        printf '%s%s%s\\n' "$SANDBOX_REFUSAL_PREFIX" "$path" "$SANDBOX_REFUSAL_SUFFIX" >&2
-    done
-    status=1
-done
-exit $status
-"""
 _DOWNLOAD = re.compile(
     r"/(?P<owner>[^/]+)/(?P<repo>[^/]+)/releases/download/(?P<tag>[^/]+)/(?P<name>[^/]+)"
 )
+MAX_JSON_BODY = 25 * 1024 * 1024  # bytes; larger API (and upload) bodies get 413
+MAX_GIT_BODY = 100 * 1024 * 1024  # bytes; a larger push gets 413
 RATE_LIMIT = 5000
 ANONYMOUS_RATE_LIMIT = 60
 
@@ -98,18 +81,11 @@ class SandboxServer(ThreadingHTTPServer):
         # The API hands out its own address in every URL, known only once the socket is bound.
         self.api = make_api(self.server_address[1])
         self._hooks_lock = threading.Lock()
+        self.max_json_body, self.max_git_body = MAX_JSON_BODY, MAX_GIT_BODY
 
     def hooks(self) -> Path:
-        """The hooks directory for pushes that may not change workflows (written on first
-        use, so a sandbox that never needs it leaves no trace of it)."""
-        hooks = self.api.store.root / HOOKS_DIR
         with self._hooks_lock:
-            hook = hooks / "pre-receive"
-            if not hook.is_file() or hook.read_text() != PRE_RECEIVE:
-                hooks.mkdir(exist_ok=True)
-                hook.write_text(PRE_RECEIVE)
-                hook.chmod(0o755)
-        return hooks
+            return git_http.write_hooks(self.api.store.root)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:
@@ -155,34 +131,60 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         split = urlsplit(self.path)
         path, query = split.path, split.query
-        body = self._read_body()
-        fault = self.server.faults.take(self.command, path)
-        if fault is not None:
-            self._fault(fault, path, body)
-        elif path.startswith(UPLOADS_PREFIX + "/"):
-            self._api(path, query, body, UPLOADS_PREFIX, "uploads")
-        elif path == API_PREFIX or path.startswith(API_PREFIX + "/"):
-            self._api(path, query, body, API_PREFIX, "api")
-        elif self.command in ("GET", "HEAD") and _DOWNLOAD.fullmatch(path):
-            self._download(path)
-        elif _git_repo(path) is not None:
-            self._git(path, query, body)
-        else:
-            self._plain(404, b"Not Found\n", path)
+        self._body_read: bytes | None = None
+        try:
+            fault = self.server.faults.take(self.command, path)
+            if fault is not None:
+                self._fault(fault, path, self._body(self.server.max_git_body))
+            elif path.startswith(UPLOADS_PREFIX + "/"):
+                self._api(path, query, UPLOADS_PREFIX, "uploads")
+            elif path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+                self._api(path, query, API_PREFIX, "api")
+            elif self.command in ("GET", "HEAD") and _DOWNLOAD.fullmatch(path):
+                self._download(path)
+            elif git_http.looks_like_git(path):
+                self._git(path, query)
+            else:
+                self._plain(404, b"Not Found\n", path)
+        except BodyTooLarge as exc:
+            body = shapes.error(f"Request body too large: over {exc.limit} bytes", status=413)
+            self.server.record(self.command, path, 413)
+            self._send(413, json.dumps(body).encode(), {"Content-Type": "application/json"})
 
-    def _read_body(self) -> bytes:
+    def _body(self, limit: int) -> bytes:
+        """The request body, read once, only once the request may proceed; more than `limit`
+        bytes is refused (BodyTooLarge) without reading the rest."""
+        if self._body_read is not None:
+            return self._body_read
+        chunks: list[bytes] = []
+        total = 0
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
                 if size == 0:
                     while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                         pass  # trailers
-                    return b"".join(chunks)
+                    break
+                total += size
+                if total > limit:
+                    raise BodyTooLarge(limit)
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+        else:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > limit:
+                raise BodyTooLarge(limit)
+            chunks.append(self.rfile.read(length) if length > 0 else b"")
+        self._body_read = b"".join(chunks)
+        return self._body_read
+
+    def _body_pending(self) -> bool:
+        """Whether the request came with a body this answer leaves unread (the connection must
+        then close: what follows on it is not a request)."""
+        if self._body_read is not None:
+            return False
+        chunked = self.headers.get("Transfer-Encoding", "").lower() == "chunked"
+        return chunked or int(self.headers.get("Content-Length") or 0) > 0
 
     # -- faults -----------------------------------------------------------------------------
 
@@ -259,18 +261,22 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- the REST API -----------------------------------------------------------------------
 
-    def _api(self, path: str, query: str, body: bytes, prefix: str, host: str) -> None:
+    def _api(self, path: str, query: str, prefix: str, host: str) -> None:
         api_path = path.removeprefix(prefix) or "/"
         headers = {k.lower(): v for k, v in self.headers.items()}
+        limit = self.server.max_json_body if host == "api" else self.server.max_git_body
         try:
+            # The body is read only once the token was checked: `handle` calls the reader.
             response, operation = self.server.api.handle(
                 self.command,
                 api_path,
                 parse_qs(query, keep_blank_values=True),
                 headers,
-                body,
+                lambda: self._body(limit),
                 host,
             )
+        except BodyTooLarge:
+            raise
         except Exception:  # a bug in the sandbox: answer like GitHub's 500, keep serving
             log.exception("sandbox error on %s %s", self.command, path)
             response = Response(500, shapes.error("Server Error"))
@@ -287,13 +293,14 @@ class _Handler(BaseHTTPRequestHandler):
                 },
             )
             return
+        sent = self._body_read if host == "api" else None
         self._json(
             response.status,
             response.body,
             response.headers,
             path=path,
             operation=operation,
-            request_body=None if host == "uploads" else _parse(body),
+            request_body=_parse(sent or b""),
         )
 
     def _download(self, path: str) -> None:
@@ -356,9 +363,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, payload, all_headers)
 
     def _send(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
+        closing = self._body_pending()
         self.send_response(status)
         for key, value in headers.items():
             self.send_header(key, value)
+        if closing:
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         if self.command != "HEAD" and status not in (204, 304):
@@ -372,10 +383,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- git smart HTTP ---------------------------------------------------------------------
 
-    def _git(self, path: str, query: str, body: bytes) -> None:
-        asked = _git_repo(path)
-        assert asked is not None
+    def _git(self, path: str, query: str) -> None:
+        target = git_http.parse(self.command, path, query)
+        if isinstance(target, git_http.GitRefusal):
+            self._plain(target.status, target.text.encode(), path)
+            return
         api = self.server.api
+        asked = target.full_name
         full_name = api.store.canonical(asked) if is_full_name(asked) else None
         if full_name is not None and not api.ready(full_name):
             full_name = None  # a fork still being created
@@ -383,19 +397,18 @@ class _Handler(BaseHTTPRequestHandler):
             moved = api.state.renamed_to(asked) if is_full_name(asked) else None
             if moved and api.store.exists(moved):
                 # As github.com: the old name redirects, and git follows it.
-                rest = path.lstrip("/").split("/", 2)[2]
-                location = f"{api.urls.clone(moved)}/{rest}" + (f"?{query}" if query else "")
+                location = f"{api.urls.clone(moved)}/{target.endpoint}"
+                if target.query_string:
+                    location += "?" + target.query_string
                 status = 301 if self.command in ("GET", "HEAD") else 307
                 self._plain(status, b"Moved Permanently\n", path, {"Location": location})
                 return
             self._plain(404, b"Repository not found.\n", path)
             return
-        # Owner and name are case-insensitive: http-backend gets them as on disk.
-        path_info = f"/{full_name}.git/" + unquote(path).lstrip("/").split("/", 2)[2]
-        pushing = path.endswith("/git-receive-pack") or "service=git-receive-pack" in query
+        # Decided on the decoded request, as http-backend will see it (see git_http).
         credentials = self.server.access.from_api_header(self.headers.get("Authorization"))
         user = credentials.user
-        if credentials.bad or (pushing and user is None):
+        if credentials.bad or (target.pushing and user is None):
             # git retries with credentials only after this challenge.
             self._plain(
                 401,
@@ -406,56 +419,28 @@ class _Handler(BaseHTTPRequestHandler):
                 {"WWW-Authenticate": 'Basic realm="GitHub"'},
             )
             return
-        if pushing and not self.server.access.may_write(credentials, full_name):
+        if target.pushing and not self.server.access.may_write(credentials, full_name):
             self._plain(403, f"Permission to {full_name}.git denied to {user}.\n".encode(), path)
             return
         refusal = ""
-        if pushing and credentials.token is not None and not credentials.token.workflow:
+        if target.pushing and credentials.token is not None and not credentials.token.workflow:
             refusal = credentials.token.workflow_refusal("\0")
-        self._cgi(path, query, body, user, path_info, refusal)
+        body = self._body(self.server.max_git_body)  # only now: the token was checked
+        env = git_http.backend_env(
+            root=api.store.root,
+            method=self.command,
+            target=target,
+            full_name=full_name,
+            headers=dict(self.headers.items()),
+            content_length=len(body),
+            remote_addr=self.client_address[0],
+            user=user,
+            workflow_refusal=refusal,
+            hooks=self.server.hooks() if refusal else None,
+        )
+        self._cgi(path, body, env)
 
-    def _cgi(
-        self,
-        path: str,
-        query: str,
-        body: bytes,
-        user: str | None,
-        path_info: str,
-        workflow_refusal: str = "",
-    ) -> None:
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "GIT_PROJECT_ROOT": str(self.server.api.store.root),
-            "GIT_HTTP_EXPORT_ALL": "1",
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_CONFIG_GLOBAL": os.devnull,
-            "REQUEST_METHOD": self.command,
-            "PATH_INFO": path_info,
-            "QUERY_STRING": query,
-            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
-            "CONTENT_LENGTH": str(len(body)),
-            "REMOTE_ADDR": self.client_address[0],
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "GATEWAY_INTERFACE": "CGI/1.1",
-        }
-        if user:
-            env["REMOTE_USER"] = user  # http-backend enables receive-pack only for a user
-        if workflow_refusal:
-            # The pre-receive hook refuses commits that touch .github/workflows/ (see HOOK).
-            prefix, _, suffix = workflow_refusal.partition("\0")
-            env.update(
-                {
-                    "GIT_CONFIG_COUNT": "1",
-                    "GIT_CONFIG_KEY_0": "core.hooksPath",
-                    "GIT_CONFIG_VALUE_0": str(self.server.hooks()),
-                    "SANDBOX_REFUSAL_PREFIX": prefix,
-                    "SANDBOX_REFUSAL_SUFFIX": suffix,
-                }
-            )
-        for key, value in self.headers.items():
-            name = "HTTP_" + key.upper().replace("-", "_")
-            if name not in ("HTTP_AUTHORIZATION", "HTTP_CONTENT_LENGTH", "HTTP_CONTENT_TYPE"):
-                env[name] = value  # HTTP_GIT_PROTOCOL selects protocol v2; gzip is honoured
+    def _cgi(self, path: str, body: bytes, env: dict[str, str]) -> None:
         proc = subprocess.Popen(
             [HTTP_BACKEND],
             stdin=subprocess.PIPE,
@@ -513,14 +498,6 @@ def _feed(stdin: Any, body: bytes) -> None:
         pass  # http-backend refused the request early; its answer says why
     finally:
         stdin.close()
-
-
-def _git_repo(path: str) -> str | None:
-    """`OWNER/NAME` of a smart-HTTP path such as `/OWNER/NAME.git/info/refs`, or None."""
-    parts = path.lstrip("/").split("/")
-    if len(parts) >= 3 and parts[1].endswith(".git"):
-        return f"{unquote(parts[0])}/{unquote(parts[1]).removesuffix('.git')}"
-    return None
 
 
 def _too_soon(kind: str, request: Any) -> dict[str, Any]:
