@@ -728,6 +728,20 @@ def sandbox() -> None:
     type=click.Path(path_type=Path, file_okay=False),
     help="Also serve the wheels and sdists in DIR as a package index at /simple/.",
 )
+@click.option(
+    "--rename",
+    "renames",
+    multiple=True,
+    metavar="OWNER/OLD=OWNER/NEW",
+    help="Rename a repository first; the old name redirects, as on GitHub. Repeatable.",
+)
+@click.option(
+    "--app",
+    "apps",
+    multiple=True,
+    metavar="ID:KEYFILE",
+    help="A GitHub App (its private key in PEM), installed on every owner. Repeatable.",
+)
 def serve(
     root: Path,
     port: int,
@@ -735,7 +749,9 @@ def serve(
     grants: tuple[str, ...],
     faults: tuple[str, ...],
     seed: str | None,
-    index_dir: Path | None = None,
+    index_dir: Path | None,
+    renames: tuple[str, ...],
+    apps: tuple[str, ...],
 ) -> None:
     """Serve a sandbox until interrupted, printing its API URL."""
 
@@ -747,6 +763,8 @@ def serve(
             OUTPUT.add_secret(token)
         parsed_grants = [sb.parse_grant(spec) for spec in grants]
         parsed_faults = [sb.parse_fault(spec) for spec in faults]
+        parsed_renames = [sb.parse_rename(spec) for spec in renames]
+        parsed_apps = [sb.parse_app(spec) for spec in apps]
         if seed:
             sb.seed_example(root)
         server = sb.Sandbox(
@@ -756,6 +774,8 @@ def serve(
             grants=parsed_grants,
             faults=parsed_faults,
             index=index_dir,
+            renames=parsed_renames,
+            apps=parsed_apps,
         )
 
         def ready(s: sb.Sandbox) -> None:
