@@ -38,7 +38,7 @@ _OPTARG = r"([a-zA-Z][a-zA-Z0-9_-]*|<[^<>]+>)"
 _OPTION = rf"((-|\+)[a-zA-Z0-9]( ?{_OPTARG})?|(--|/)[a-zA-Z0-9][a-zA-Z0-9_-]*([ =]{_OPTARG})?)"
 PATTERNS = {
     "bullet": "[-+*\u2022\u2023\u2043]( +|$)",
-    "enumerator": (rf"((?P<parens>\({_ENUM}\))|(?P<rparen>{_ENUM}\))|(?P<period>{_ENUM}\.))( +|$)"),
+    "enumerator": rf"((?P<parens>\({_ENUM}\))|(?P<rparen>{_ENUM}\))|(?P<period>{_ENUM}\.))( +|$)",
     "field_marker": r":(?![: ])([^:\\]|\\.|:(?!([ `]|$)))*(?<! ):( +|$)",
     "option_marker": rf"{_OPTION}(, {_OPTION})*(  +| ?$)",
     "doctest": r">>>( +|$)",
@@ -54,7 +54,7 @@ _EXPLICIT = re.compile(PATTERNS["explicit_markup"])
 _ANONYMOUS = re.compile(PATTERNS["anonymous"])
 _LINE = re.compile(PATTERNS["line"])
 # The constructs between the enumerator and explicit markup, all outside the subset. They and
-# the enumerator are compiled on first use (2-3 ms), behind a quick test a match implies.
+# the enumerator are compiled on first use (milliseconds), behind a quick test a match implies.
 _OTHER = [
     *("field_marker", "option_marker", "doctest", "line_block"),
     *("grid_table_top", "simple_table_top"),
