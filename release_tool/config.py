@@ -271,7 +271,7 @@ def load_config(root: Path) -> Config:
     import tomlkit  # deferred: start-up time matters for `--help`
     from tomlkit.exceptions import ParseError
 
-    from release_tool.files.text import read_text
+    from release_tool.textfiles import read_text
 
     pyproject = root / "pyproject.toml"
     try:

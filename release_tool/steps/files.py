@@ -25,9 +25,9 @@ from release_tool import changelog
 from release_tool.config import VersionFile
 from release_tool.errors import ReleaseError, UsageError
 from release_tool.files import Editor, editor_for
-from release_tool.files.text import read_text
 from release_tool.files.write import WriteFileAction
 from release_tool.project import FileVersion, Project, ReleaseRequest, last_release
+from release_tool.textfiles import read_text
 from release_tool.versions import Version, bump, check_newer, parse_file_version
 
 #: The current version when a tag-versioned project has no release yet (an explicit first
