@@ -236,10 +236,17 @@ class ChangelogPlan:
 
 
 def plan_changelog(
-    project: Project, new: Version, today: date, overlay: Mapping[str, str] | None = None
+    project: Project,
+    new: Version,
+    today: date,
+    overlay: Mapping[str, str] | None = None,
+    *,
+    markdown: bool = True,
 ) -> ChangelogPlan | None:
     """Stamp the changelog for `new` and read its notes; None when none is configured.
 
+    `markdown`: also convert the notes to Markdown (only the GitHub release and the PR show
+    them so; an RST conversion imports docutils, which a local run does not need).
     Raises FileEditError when the file cannot say (two headings for `new`, no Unreleased
     section to stamp)."""
     path = project.config.changelog
@@ -250,9 +257,9 @@ def plan_changelog(
     log = changelog.parse(stamped, path)
     include = project.config.changelog_prerelease_notes
     notes = log.notes(new, include_prereleases=include) or ""
-    markdown = log.notes_markdown(new, include_prereleases=include) or ""
+    converted = (log.notes_markdown(new, include_prereleases=include) or "") if markdown else ""
     warnings = tuple(f"{path} line {f.line}: {f.message}" for f in log.warnings_for(new))
-    return ChangelogPlan(text, stamped, notes, markdown, warnings)
+    return ChangelogPlan(text, stamped, notes, converted, warnings)
 
 
 def stamp_changelog(
