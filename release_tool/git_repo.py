@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from release_tool.errors import ReleaseError, StepFailed, UsageError
 from release_tool.files.write import write_text_atomically
@@ -454,6 +454,14 @@ class CommitAction:
     def details(self) -> str:
         return "files: " + ", ".join(self.paths) + "\n\n" + self.message
 
+    def data(self) -> dict[str, Any]:
+        return {
+            "action": "commit",
+            "paths": list(self.paths),
+            "message": self.message,
+            "parent": self.parent,
+        }
+
     def apply(self, state: RunState) -> Outcome:
         sha = self.repo.commit_paths(list(self.paths), self.message)
         return Outcome(f"committed {sha[:12]}", RunState(commit=sha))
@@ -476,6 +484,9 @@ class TagAction:
     def details(self) -> str:
         return self.message
 
+    def data(self) -> dict[str, Any]:
+        return {"action": "tag", "name": self.name, "message": self.message, "signed": self.sign}
+
     def apply(self, state: RunState) -> Outcome:
         self.repo.create_tag(self.name, self.message, self.sign)
         return Outcome(f"tagged {self.name}", RunState(tag=self.name))
@@ -496,6 +507,9 @@ class PushAction:
 
     def details(self) -> str:
         return ""
+
+    def data(self) -> dict[str, Any]:
+        return {"action": "push", "remote": self.remote, "refspecs": list(self.refspecs)}
 
     def apply(self, state: RunState) -> Outcome:
         self.repo.push(self.remote, list(self.refspecs))
@@ -533,6 +547,20 @@ class RecoverAction:
             lines.append(f"reset the branch to {self.head[:12]}")
         lines += [f"restore {path}" for path in sorted(self.files)]
         return "\n".join(lines)
+
+    def data(self) -> dict[str, Any]:
+        return {
+            "action": "recover",
+            "kind": self.kind,
+            "summary": self.summary,
+            "remote": self.remote,
+            "branch": self.branch,
+            "head": self.head,
+            "remote_head": self.remote_head,
+            "tags": list(self.tags),
+            "files": sorted(self.files),
+            "details": self.details(),
+        }
 
     def apply(self, state: RunState) -> Outcome:
         if self.kind == "finish":

@@ -126,7 +126,15 @@ def file_edits(
             spelled = new.semver if vf.kind in NPM_KINDS else new.pep440
             was = ", ".join(sorted({f.text for f in read}))
             edits.append(
-                WriteFileAction(project.root / vf.path, vf.path, old, text, f"{was} → {spelled}")
+                WriteFileAction(
+                    project.root / vf.path,
+                    vf.path,
+                    old,
+                    text,
+                    f"{was} → {spelled}",
+                    old_version=was,
+                    new_version=spelled,
+                )
             )
     if project.config.changelog and changelog_texts and changelog_texts[0] != changelog_texts[1]:
         old, stamped = changelog_texts
@@ -137,6 +145,7 @@ def file_edits(
                 old,
                 stamped,
                 f"section [{new}] stamped",
+                new_version=str(new),
             )
         )
     return edits
