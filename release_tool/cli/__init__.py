@@ -4,11 +4,13 @@ chooses exit codes.
 Module map:
 
 - `app`: the `release-tool` group; makes one `Output` per invocation, passes it on in an
-  `Invocation` (click's context object); `main`, the console script.
+  `Invocation` (click's context object); `main`, the console script. A command's module is
+  imported when the command is used (or for `--help`).
 - `commands/`: one module per command family (release/plan/bump, status, email/downstream,
   sandbox serve, rehearse); each command is a small function of `(invocation, args)`.
-- `options`: the click options of each family and the frozen arguments object they become
-  (`ReleaseArgs`, `ReleasedArgs`, `ServeArgs`, `RehearseArgs`, `OutputArgs`).
+- `options`: the shared click options and `ReleaseArgs`; each command family's options become
+  one frozen arguments record (`ReleaseArgs`; `ReleasedArgs`, `StatusArgs`, `ServeArgs`,
+  `RehearseArgs` beside their commands), never a `**options` dictionary.
 - `run`: the one place where exceptions become exit codes and error reports (text, JSON,
   Actions annotations).
 - `console`: `Output`, plain or JSON, quiet or not, always redacted; rich only on a terminal.

@@ -14,16 +14,42 @@ from pathlib import Path
 import click
 
 from release_tool import __version__
-from release_tool.cli.commands.rehearse import rehearse
-from release_tool.cli.commands.release import bump, plan, release
-from release_tool.cli.commands.released import downstream, email
-from release_tool.cli.commands.sandbox import sandbox
-from release_tool.cli.commands.status import status
 from release_tool.cli.console import Output
 from release_tool.cli.run import Invocation
 
+# Every command, and the module that defines it (imported only when the command is named, or
+# for `--help`): `release-tool plan` loads none of the other commands.
+COMMANDS = {
+    "release": "release",
+    "plan": "release",
+    "bump": "release",
+    "status": "status",
+    "email": "released",
+    "downstream": "released",
+    "sandbox": "sandbox",
+    "rehearse": "rehearse",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A group that imports a command's module when the command is used (click's documented
+    pattern for lazily loaded subcommands)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMANDS.get(cmd_name)
+        if module is None:
+            return None
+        from importlib import import_module
+
+        command = getattr(import_module(f"release_tool.cli.commands.{module}"), cmd_name)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="release-tool")
 @click.option(
     "-C",
@@ -40,10 +66,6 @@ def cli(ctx: click.Context, directory: Path) -> None:
     Start with `release-tool plan patch` to see exactly what a release would do.
     """
     ctx.obj = Invocation(directory, Output.for_environment(os.environ))
-
-
-for _command in (release, plan, bump, status, email, downstream, sandbox, rehearse):
-    cli.add_command(_command)
 
 
 def main() -> None:

@@ -15,11 +15,9 @@ masked up front and each step's lines fold into a group.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
 import click
@@ -36,14 +34,6 @@ if TYPE_CHECKING:
 SECRET_ENV = ("GITHUB_TOKEN", "GH_TOKEN", "RELEASE_TOOL_SMTP_PASSWORD")
 
 
-@dataclass(frozen=True)
-class Mode:
-    """What a command asked for: `--json`, `--quiet`."""
-
-    json: bool = False
-    quiet: bool = False
-
-
 def _rich_wanted(stream: TextIO) -> bool:
     return stream.isatty() or bool(os.environ.get("FORCE_COLOR"))
 
@@ -54,7 +44,8 @@ class Output:
     def __init__(self, redact: Redactor | None = None, actions: Actions | None = None) -> None:
         self.redact = redact or Redactor()
         self.actions = actions  # inside GitHub Actions: masks, groups, annotations
-        self.mode = Mode()
+        self.json_mode = False  # --json: stdout is one JSON document
+        self.quiet = False  # --quiet: errors and the final line only
         self._out: Console | None = None
         self._err: Console | None = None
 
@@ -71,16 +62,9 @@ class Output:
             output.add_secret(environ.get(key))
         return output
 
-    def set_mode(self, mode: Mode) -> None:
-        self.mode = mode
-
-    @property
-    def json_mode(self) -> bool:
-        return self.mode.json
-
-    @property
-    def quiet(self) -> bool:
-        return self.mode.quiet
+    def set_mode(self, *, json_mode: bool, quiet: bool) -> None:
+        """What the command asked for (set once, before the command prints anything)."""
+        self.json_mode, self.quiet = json_mode, quiet
 
     # --- lines -----------------------------------------------------------------------------
 
@@ -138,6 +122,8 @@ class Output:
 
     def json(self, data: Any) -> None:
         """The JSON document, on stdout (the one thing stdout carries in JSON mode)."""
+        import json  # only JSON mode needs it
+
         click.echo(self.redact(json.dumps(data, indent=2, sort_keys=True)))
 
     def spinner(self, text: str) -> Status | None:

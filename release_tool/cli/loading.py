@@ -9,7 +9,6 @@ the `Project`. Tests call `load_project` directly to run the pipeline in-process
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +28,7 @@ def github_token(environ: dict[str, str], *, ask_gh: bool = True) -> str | None:
     if not ask_gh:
         return None
     import shutil  # here, not at the top: it pulls in bz2 and lzma, and few runs get here
+    import subprocess  # so does this: `--help` needs neither
 
     if shutil.which("gh"):
         result = subprocess.run(

@@ -1,23 +1,24 @@
-"""The commands' options, and one frozen arguments object per command family.
+"""The options the commands share, and the release family's arguments object.
 
-Each family's click options are declared once here, as a decorator (`release_options`,
-`output_options`, …), beside the dataclass its values become (`ReleaseArgs`, `ReleasedArgs`,
-…): `run.command` builds that object from click's keyword arguments, so a command body works
-with typed fields, never with a `**options` dictionary. Every command has `--quiet`; every
-command that reports something has `--json`.
+Each command family's click options are declared once, as a decorator (`release_options`,
+`output_options`, …), beside the typed, immutable record its values become (`ReleaseArgs`
+here; `ReleasedArgs`, `StatusArgs`, `ServeArgs` and `RehearseArgs` in their command modules,
+so a command that is not run does not build them): `run.command` builds that record from
+click's keyword arguments, so a command body works with typed fields, never with a
+`**options` dictionary. Every command has `--quiet`; every command that reports something has
+`--json`. Every record satisfies `OutputArgs`.
+
+The records are `NamedTuple`s rather than frozen dataclasses on purpose: they are built when
+the CLI starts, and a dataclass costs about a millisecond to create.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import click
-
-from release_tool.cli.console import Mode
 
 if TYPE_CHECKING:
     from release_tool.project import ReleaseRequest
@@ -41,16 +42,16 @@ def options(*decorators: Decorator) -> Decorator:
 # --- every command ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class OutputArgs:
-    """`--json` and `--quiet`: what every command's arguments carry."""
+if TYPE_CHECKING:  # for type checking only: nothing at run time needs the class
 
-    json_mode: bool = False
-    quiet: bool = False
+    class OutputArgs(Protocol):
+        """`--json` and `--quiet`: what every command's arguments record carries."""
 
-    @property
-    def mode(self) -> Mode:
-        return Mode(json=self.json_mode, quiet=self.quiet)
+        @property
+        def json_mode(self) -> bool: ...
+
+        @property
+        def quiet(self) -> bool: ...
 
 
 QUIET = click.option("--quiet", "-q", is_flag=True, help="Print only errors and the final line.")
@@ -64,11 +65,12 @@ def output_options(json_help: str) -> Decorator:
 # --- release, plan, bump ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class ReleaseArgs(OutputArgs):
+class ReleaseArgs(NamedTuple):
     """`release`, `plan` and `bump` (which have a subset of the options: the rest default)."""
 
     bump: str
+    json_mode: bool = False
+    quiet: bool = False
     pre: str | None = None
     sync: bool = False
     allow_downgrade: bool = False
@@ -140,122 +142,3 @@ DRY_RUN = click.option("--dry-run", is_flag=True, help="Show the plan and change
 
 def yes_option(what: str) -> Decorator:
     return click.option("--yes", "-y", is_flag=True, help=f"Do not ask before {what}.")
-
-
-# --- email, downstream: for a version released earlier --------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class ReleasedArgs(OutputArgs):
-    """`email VERSION` and `downstream VERSION`."""
-
-    version: str
-    send: bool = False  # email: send it through SMTP too
-    dry_run: bool = False
-    yes: bool = False
-
-
-def released_options(what: str) -> Decorator:
-    return options(
-        click.argument("version"),
-        click.option("--dry-run", is_flag=True, help=f"Show the {what} and change nothing."),
-        output_options(f"Print the {what} and the result as JSON."),
-    )
-
-
-# --- sandbox serve --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class ServeArgs(OutputArgs):
-    root: Path
-    port: int = 0
-    tokens: tuple[str, ...] = ()
-    grants: tuple[str, ...] = ()
-    faults: tuple[str, ...] = ()
-    seed: str | None = None
-    index_dir: Path | None = None
-
-
-serve_options = options(
-    click.option(
-        "--root",
-        type=click.Path(path_type=Path),
-        required=True,
-        help="Folder of the sandbox's repositories (ROOT/OWNER/NAME.git) and state.",
-    ),
-    click.option("--port", type=int, default=0, help="Port to listen on (default: a free one)."),
-    click.option(
-        "--token",
-        "tokens",
-        multiple=True,
-        metavar="TOKEN[:USER]",
-        help="A token and its user (default user: maintainer). Repeatable.",
-    ),
-    click.option(
-        "--grant",
-        "grants",
-        multiple=True,
-        metavar="USER:OWNER/NAME",
-        help="Let USER write OWNER/NAME. Repeatable.",
-    ),
-    click.option(
-        "--fault",
-        "faults",
-        multiple=True,
-        metavar="'METHOD PATH_GLOB STATUS [COUNT]'",
-        help="Make matching requests fail (STATUS: a code, reset, ratelimit). Repeatable.",
-    ),
-    click.option(
-        "--seed",
-        type=click.Choice(["example"]),
-        help="Create the bundled example repositories first.",
-    ),
-    click.option(
-        "--index",
-        "index_dir",
-        type=click.Path(path_type=Path, file_okay=False),
-        help="Also serve the wheels and sdists in DIR as a package index at /simple/.",
-    ),
-    click.option("--quiet", "-q", is_flag=True, help="Print only the API URL and errors."),
-)
-
-
-# --- rehearse -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class RehearseArgs(OutputArgs):
-    bump: str = "patch"
-    example: bool = False
-    downstream_from: Path | None = None
-    pre: str | None = None
-    keep: bool = False
-    workspace: Path | None = None
-
-
-rehearse_options = options(
-    click.argument("bump", metavar="[BUMP]", default="patch"),
-    click.option(
-        "--example",
-        is_flag=True,
-        help="Rehearse the bundled example pair instead of this repository.",
-    ),
-    click.option(
-        "--downstream-from",
-        type=click.Path(path_type=Path, exists=True),
-        help="A local copy of the downstream repository to rehearse against.",
-    ),
-    click.option("--pre", type=PRE_CHOICES, help="Start or advance a pre-release."),
-    click.option(
-        "--keep",
-        is_flag=True,
-        help="Keep the sandbox serving afterwards, to browse the result (Ctrl-C stops).",
-    ),
-    click.option(
-        "--workspace",
-        type=click.Path(path_type=Path),
-        help="Folder for the sandbox and the working copy (default: a new temp folder).",
-    ),
-    output_options("Print the summary as JSON."),
-)

@@ -20,23 +20,22 @@ from __future__ import annotations
 import functools
 import os
 import sys
-import textwrap
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TypeVar
 
 import click
 
 from release_tool.cli.console import Output
-from release_tool.cli.options import OutputArgs
 from release_tool.errors import InternalError, Interrupted, PreflightError, ReleaseError
 
-Args = TypeVar("Args", bound=OutputArgs)
+if TYPE_CHECKING:
+    from release_tool.cli.options import OutputArgs
+
+Args = TypeVar("Args", bound="OutputArgs")
 
 
-@dataclass(frozen=True)
-class Invocation:
+class Invocation(NamedTuple):
     """What every command receives from the group: where to run, and where to print."""
 
     directory: Path
@@ -67,7 +66,7 @@ def command(args_type: type[Args]) -> Callable[[Body[Args]], Callable[..., None]
 def run(invocation: Invocation, fn: Body[Args], args: Args) -> NoReturn:
     """Run a command with its output mode set; the one place exceptions become exit codes."""
     output = invocation.output
-    output.set_mode(args.mode)
+    output.set_mode(json_mode=args.json_mode, quiet=args.quiet)
     try:
         fn(invocation, args)
     except ReleaseError as exc:
@@ -117,6 +116,8 @@ def report(output: Output, exc: ReleaseError) -> None:
 
 
 def _detail_lines(exc: ReleaseError) -> list[str]:
+    import textwrap  # only an error in JSON mode needs it
+
     return textwrap.dedent(exc.details).strip("\n").splitlines() if exc.details else []
 
 

@@ -7,17 +7,60 @@ release, the downstream PR, the email draft); `--keep` leaves the sandbox servin
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import click
 
 from release_tool.cli.console import Output
-from release_tool.cli.options import RehearseArgs, ReleaseArgs, rehearse_options
+from release_tool.cli.options import PRE_CHOICES, ReleaseArgs, options, output_options
 from release_tool.cli.run import Invocation, command
 from release_tool.cli.show import Progress, show_plan, show_rehearsal, show_result
 
 if TYPE_CHECKING:
     from release_tool.rehearsal import Rehearsal
+
+
+# --- arguments -------------------------------------------------------------------------------
+
+
+class RehearseArgs(NamedTuple):
+    """`rehearse [BUMP]`."""
+
+    bump: str = "patch"
+    json_mode: bool = False
+    quiet: bool = False
+    example: bool = False
+    downstream_from: Path | None = None
+    pre: str | None = None
+    keep: bool = False
+    workspace: Path | None = None
+
+
+rehearse_options = options(
+    click.argument("bump", metavar="[BUMP]", default="patch"),
+    click.option(
+        "--example",
+        is_flag=True,
+        help="Rehearse the bundled example pair instead of this repository.",
+    ),
+    click.option(
+        "--downstream-from",
+        type=click.Path(path_type=Path, exists=True),
+        help="A local copy of the downstream repository to rehearse against.",
+    ),
+    click.option("--pre", type=PRE_CHOICES, help="Start or advance a pre-release."),
+    click.option(
+        "--keep",
+        is_flag=True,
+        help="Keep the sandbox serving afterwards, to browse the result (Ctrl-C stops).",
+    ),
+    click.option(
+        "--workspace",
+        type=click.Path(path_type=Path),
+        help="Folder for the sandbox and the working copy (default: a new temp folder).",
+    ),
+    output_options("Print the summary as JSON."),
+)
 
 
 @click.command()

@@ -8,13 +8,13 @@ produced: the draft's path, the PR URLs.
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 
 from release_tool.cli.commands.release import confirm_or_refuse
 from release_tool.cli.loading import open_project
-from release_tool.cli.options import ReleasedArgs, released_options, yes_option
+from release_tool.cli.options import Decorator, options, output_options, yes_option
 from release_tool.cli.run import Invocation, command
 from release_tool.cli.show import Progress, result_json, show_step
 
@@ -23,6 +23,28 @@ if TYPE_CHECKING:
     from release_tool.plan import StepPlan
 
 DRY_RUN_LINE = "Dry run: nothing was changed."
+
+
+# --- arguments -------------------------------------------------------------------------------
+
+
+class ReleasedArgs(NamedTuple):
+    """`email VERSION` and `downstream VERSION`."""
+
+    version: str
+    json_mode: bool = False
+    quiet: bool = False
+    send: bool = False  # email: send it through SMTP too
+    dry_run: bool = False
+    yes: bool = False
+
+
+def released_options(what: str) -> Decorator:
+    return options(
+        click.argument("version"),
+        click.option("--dry-run", is_flag=True, help=f"Show the {what} and change nothing."),
+        output_options(f"Print the {what} and the result as JSON."),
+    )
 
 
 @click.command(name="email")

@@ -7,16 +7,78 @@ repositories it serves and how to use it follow on stderr (not with --quiet).
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 import click
 
 from release_tool.cli.console import Output
-from release_tool.cli.options import ServeArgs, serve_options
+from release_tool.cli.options import options
 from release_tool.cli.run import Invocation, command
 
 if TYPE_CHECKING:
     from release_tool.sandbox import Sandbox
+
+
+# --- arguments -------------------------------------------------------------------------------
+
+
+class ServeArgs(NamedTuple):
+    """`sandbox serve` (no --json: its output is the API URL)."""
+
+    root: Path
+    json_mode: bool = False
+    quiet: bool = False
+    port: int = 0
+    tokens: tuple[str, ...] = ()
+    grants: tuple[str, ...] = ()
+    faults: tuple[str, ...] = ()
+    seed: str | None = None
+    index_dir: Path | None = None
+
+
+serve_options = options(
+    click.option(
+        "--root",
+        type=click.Path(path_type=Path),
+        required=True,
+        help="Folder of the sandbox's repositories (ROOT/OWNER/NAME.git) and state.",
+    ),
+    click.option("--port", type=int, default=0, help="Port to listen on (default: a free one)."),
+    click.option(
+        "--token",
+        "tokens",
+        multiple=True,
+        metavar="TOKEN[:USER]",
+        help="A token and its user (default user: maintainer). Repeatable.",
+    ),
+    click.option(
+        "--grant",
+        "grants",
+        multiple=True,
+        metavar="USER:OWNER/NAME",
+        help="Let USER write OWNER/NAME. Repeatable.",
+    ),
+    click.option(
+        "--fault",
+        "faults",
+        multiple=True,
+        metavar="'METHOD PATH_GLOB STATUS [COUNT]'",
+        help="Make matching requests fail (STATUS: a code, reset, ratelimit). Repeatable.",
+    ),
+    click.option(
+        "--seed",
+        type=click.Choice(["example"]),
+        help="Create the bundled example repositories first.",
+    ),
+    click.option(
+        "--index",
+        "index_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        help="Also serve the wheels and sdists in DIR as a package index at /simple/.",
+    ),
+    click.option("--quiet", "-q", is_flag=True, help="Print only the API URL and errors."),
+)
 
 
 @click.group()

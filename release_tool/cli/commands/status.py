@@ -6,22 +6,32 @@ unreachable remote). Its final line sums the report up in one line (all `--quiet
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import click
 
 from release_tool.cli.loading import open_project
-from release_tool.cli.options import OutputArgs, output_options
+from release_tool.cli.options import output_options
 from release_tool.cli.run import Invocation, command
 
 if TYPE_CHECKING:
     from release_tool.status import StatusReport
 
 
+# --- arguments -------------------------------------------------------------------------------
+
+
+class StatusArgs(NamedTuple):
+    """`status`: only the output options."""
+
+    json_mode: bool = False
+    quiet: bool = False
+
+
 @click.command()
 @output_options("Print the status as JSON.")
-@command(OutputArgs)
-def status(invocation: Invocation, args: OutputArgs) -> None:
+@command(StatusArgs)
+def status(invocation: Invocation, args: StatusArgs) -> None:
     """Show the version in every file, the last release, and what is done for this version."""
     from release_tool.status import collect_status
 
