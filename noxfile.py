@@ -24,10 +24,12 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff (lint and format); the workflows: schema (check-jsonschema), security (zizmor)."""
-    session.install("ruff", "check-jsonschema", "zizmor")
+    """ruff (lint and format); the layer contracts (import-linter); the workflows: schema
+    (check-jsonschema) and security (zizmor)."""
+    session.install(".", "ruff", "import-linter", "check-jsonschema", "zizmor")
     session.run("ruff", "check", "release_tool", "tests", "benchmarks", "noxfile.py")
     session.run("ruff", "format", "--check", "release_tool", "tests", "benchmarks", "noxfile.py")
+    session.run("lint-imports")
     # session.run does not expand globs; the schema check wants each file named.
     workflows = sorted(glob.glob(".github/workflows/*.yml"))
     session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)

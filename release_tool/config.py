@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from release_tool.errors import ConfigError
 
-FileKind = Literal["python", "package_json", "npm_lockfile", "pyproject"]
+FileKind = Literal["python", "package_json", "npm_lockfile", "pyproject", "pattern"]
 FILE_KINDS: tuple[str, ...] = typing.get_args(FileKind)
 
 _REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
@@ -88,12 +88,37 @@ def _check_positive(value: float) -> str | None:
     return None if value > 0 else "must be greater than 0"
 
 
+def _check_search(value: str | None) -> str | None:
+    if value is not None and value.count("{version}") != 1:
+        return f"{value!r} must contain '{{version}}' exactly once"
+    return None
+
+
 @dataclass(frozen=True)
 class VersionFile:
     """A file that holds the version, and which editor changes it."""
 
     path: str = _opt(help="Path of the file, relative to the repository root.", path=True)
-    kind: FileKind = _opt(help="Editor to use: python, package_json, npm_lockfile, pyproject.")
+    kind: FileKind = _opt(
+        "pattern",
+        help="Editor: python, package_json, npm_lockfile, pyproject or pattern; default: "
+        "from the file's name (*.py, package.json, ...), else pattern.",
+    )
+    search: str | None = _opt(
+        None,
+        help="kind = 'pattern': the text around the version, {version} where it stands, e.g. "
+        "`version='{version}'`; it must match exactly once. Default: the whole file is the "
+        "version (a VERSION file).",
+        check=_check_search,
+    )
+    spelling: Literal["pep440", "semver"] = _opt(
+        "pep440", help="kind = 'pattern': how the file spells the version."
+    )
+
+    @property
+    def semver(self) -> bool:
+        """Whether the file spells the version in SemVer (npm files, `spelling = "semver"`)."""
+        return self.kind in ("package_json", "npm_lockfile") or self.spelling == "semver"
 
 
 @dataclass(frozen=True)
@@ -170,8 +195,16 @@ class Config:
     )
     repository: str = _opt(help="The GitHub repository, 'owner/name'.", check=_check_repository)
     version_files: tuple[VersionFile, ...] = _opt(
-        help="Files holding the version: paths (kind from the name) or {path, kind} tables.",
-        check=_check_nonempty,
+        (),
+        help="Files holding the version: paths (kind from the name) or {path, kind, search, "
+        "spelling} tables; may be empty when the version comes from tags.",
+    )
+    version_source: Literal["files", "tag"] | None = _opt(
+        None,
+        help="Where the current version comes from: 'files' (the version files agree on it) "
+        "or 'tag' (the last release tag reachable from HEAD); default: 'tag' when "
+        "pyproject.toml's version is dynamic and derived from git (setuptools-scm, "
+        "hatch-vcs, ...), else 'files'.",
     )
     branch: str = _opt("main", help="The branch releases are made from.")
     remote: str = _opt("origin", help="The git remote that is pushed to.")
@@ -180,6 +213,11 @@ class Config:
     )
     changelog: str | None = _opt(
         None, help="CHANGELOG.rst or CHANGELOG.md; none if absent.", path=True
+    )
+    changelog_prerelease_notes: bool = _opt(
+        True,
+        help="A final release's notes also hold the sections of its pre-releases since the "
+        "previous final release.",
     )
     commit_message: str | None = _opt(
         None, help="Jinja2 template of the release commit message; default: templates/."
@@ -332,12 +370,25 @@ def _version_file(value: Any, path: str, root: Path) -> VersionFile:
         if kind is None:
             raise ConfigError(
                 f"{path}: cannot tell the kind of {value!r} from its name",
-                f'give it as {{ path = "...", kind = "python" }} (kinds: {", ".join(FILE_KINDS)})',
+                f'give it as {{ path = "{value}" }} (a file holding only the version), as '
+                f"{{ path, search = \"version = '{{version}}'\" }}, or with a kind "
+                f"({', '.join(FILE_KINDS)})",
             )
         _confine(value, path, root)
         return VersionFile(path=value, kind=typing.cast(FileKind, kind))
     built = _build(VersionFile, value, path, root)
     assert isinstance(built, VersionFile)
+    if "kind" not in value and "search" not in value:  # the kind from the name, as for a string
+        named = file_kind_for(built.path)
+        if named is not None:
+            built = dataclasses.replace(built, kind=typing.cast(FileKind, named))
+    if built.kind != "pattern":
+        for key in ("search", "spelling"):
+            if key in value:
+                raise ConfigError(
+                    f"{path}.{key}: only with kind = 'pattern' (this entry is {built.kind!r})",
+                    f"remove {key}, or set kind = 'pattern'",
+                )
     return built
 
 
@@ -394,13 +445,15 @@ def reference_markdown() -> str:
         ("[tool.release_tool]", Config),
         ("[tool.release_tool.email]", EmailConfig),
         ("[[tool.release_tool.downstream]]", DownstreamConfig),
-        ("version_files entries as tables: { path, kind }", VersionFile),
+        ("version_files entries as tables: { path, kind, search, spelling }", VersionFile),
     ]
     out = [
         "# Configuration reference",
         "",
         "Generated from `release_tool/config.py` (`python -m release_tool.config`); "
-        "a test keeps it in step.",
+        "a test keeps it in step. The same keys as a JSON Schema, for editors, "
+        "`check-jsonschema` and `validate-pyproject`: "
+        "[config.schema.json](config.schema.json).",
         "",
     ]
     for title, cls in sections:

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -141,6 +139,9 @@ class WaitForIndexAction:
 
     def poll(self, timeout: float) -> tuple[list[str], str]:
         """One GET of the project page: (the version's files, why they are not there)."""
+        import urllib.error  # only a run that waits pays for urllib (http.client, email)
+        import urllib.request
+
         # The URL is the project's own index_url, checked to be http(s) when planned.
         request = urllib.request.Request(  # noqa: S310
             self.url,

@@ -72,14 +72,14 @@ def plan_release(project: Project, request: ReleaseRequest) -> ReleasePlan:
     steps: list[StepPlan] = []
     known = RunState()
     for step in REGISTRY:
+        if step.name == "recover" and facts.recovery is None:
+            continue  # shown (and imported) only when there is an interrupted run to recover
         if selected(request, step):
             planner = cast(StepPlanner, importlib.import_module(step.module).plan)
             planned = planner(Planning(project, request, facts, known, remote, tuple(steps)))
         else:
             planned = StepPlan(step.name, skipped=NOT_SELECTED)
         known = known.merge(planned.known)
-        if step.name == "recover" and not planned.actions:
-            continue  # shown only when there is an interrupted run to recover
         steps.append(planned)
     return ReleasePlan(
         project.config.package,
@@ -104,7 +104,7 @@ def plan_bump(project: Project, request: ReleaseRequest) -> ReleasePlan:
     )
 
     found = read_file_versions(project)
-    current = current_version(found, request)
+    current = current_version(project, found, request)
     new = resolve_version(current, request)
     check_order(current, new, request)
     stamped = stamp_changelog(project, new, request.today)
@@ -154,13 +154,15 @@ def run_release(project: Project, plan: ReleasePlan, observer: Observer | None =
     records the local state before it, so a run killed outright is recovered by the next. A
     plan that recovers an interrupted run takes over that run's lock (and journal).
     """
-    from release_tool.git_repo import RecoverAction
-
     files = {a.relpath: a.old for a in plan.actions if isinstance(a, WriteFileAction)}
     tags = tuple(a.name for a in plan.actions if isinstance(a, TagAction))
     lock = ReleaseLock(project.repo)
     working = project.repo.state()
-    recovery = next((a for a in plan.actions if isinstance(a, RecoverAction)), None)
+    recovery = None
+    if any(step.name == "recover" and step.actions for step in plan.steps):
+        from release_tool.steps.recover import RecoverAction
+
+        recovery = next((a for a in plan.actions if isinstance(a, RecoverAction)), None)
     stale = lock.journal() if recovery is not None else None
     if recovery is not None and recovery.kind == "rollback" and recovery.head:
         # Until the rollback is done, a crash must still be rolled back to the old pre-image.

@@ -150,13 +150,15 @@ class Facts:
     tag: str
     head: str
     remote: RemoteState
-    notes: str
+    notes: str  # the changelog section as written (tag message, email)
     resumed: bool
     changelog: tuple[str, str] | None  # the changelog as it is, and stamped for `new`
     previous: Version | None  # the release before this one, for "upgrade from X" wording
     found: tuple[FileVersion, ...] = ()  # every version location, as read
     recovery: Recovery | None = None  # an interrupted run to roll back or finish first
     observed_head: str = ""  # HEAD as read (`head` is where it will be after a rollback)
+    notes_markdown: str = ""  # the notes as GitHub-flavoured Markdown (release and PR bodies)
+    warnings: tuple[str, ...] = ()  # what preflight found worth saying, short of a problem
 
     @property
     def upgraded_from(self) -> Version | None:

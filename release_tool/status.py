@@ -1,6 +1,7 @@
 """`release-tool status`: where the current version stands, gathered with reads only.
 
-It shows every file's version (and whether they agree), the last release tag, and which of the
+It shows every file's version (and whether they agree) — or, for a project whose version comes
+from tags, the last release tag reachable from HEAD — the last release tag, and which of the
 release's results already exist for the current version. It never fails on a disagreement or an
 unreachable remote: showing those is its job.
 """
@@ -12,7 +13,7 @@ from typing import Any
 
 from release_tool.errors import ReleaseError
 from release_tool.project import FileVersion, Project, last_release, tag_name
-from release_tool.steps.files import read_file_versions
+from release_tool.steps.files import last_reachable_release, read_file_versions, version_source
 from release_tool.versions import Version
 
 
@@ -25,18 +26,27 @@ class StatusReport:
     last_version: str | None
     tag: str | None  # the current version's tag, when the files agree
     done: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (what, state)
+    source: str = "files"  # where the current version comes from: "files" or "tag"
+    current: str | None = None  # the current version, when there is one
 
     def lines(self) -> list[str]:
-        width = max(len(f"{f.path} ({f.where})") for f in self.files)
         out = [f"{self.package}", ""]
-        out += [f"  {f'{f.path} ({f.where})':<{width}}  {f.text}" for f in self.files]
-        out.append("")
-        out.append(
-            "  files agree"
-            if self.agree
-            else "  files DISAGREE: run "
-            "`release-tool bump VERSION --sync` to bring them to one version"
-        )
+        if self.files:
+            width = max(len(f"{f.path} ({f.where})") for f in self.files)
+            out += [f"  {f'{f.path} ({f.where})':<{width}}  {f.text}" for f in self.files]
+            out.append("")
+        if self.source == "tag":
+            out.append(
+                f"  version from tags: {self.current or 'no release tag reachable from HEAD'}"
+                + ("" if self.agree else "; the files follow it at the next release")
+            )
+        else:
+            out.append(
+                "  files agree"
+                if self.agree
+                else "  files DISAGREE: run "
+                "`release-tool bump VERSION --sync` to bring them to one version"
+            )
         out.append(
             f"  last release tag: {self.last_tag or 'none'}"
             + (f" ({self.last_version})" if self.last_version else "")
@@ -58,13 +68,17 @@ class StatusReport:
             "last_release": {"tag": self.last_tag, "version": self.last_version},
             "tag": self.tag,
             "done": dict(self.done),
+            "version_source": self.source,
+            "current": self.current,
         }
 
 
 def collect_status(project: Project) -> StatusReport:
     config, repo = project.config, project.repo
     found = read_file_versions(project)
+    source = version_source(project)
     versions = {f.version for f in found}
+    reachable = last_reachable_release(project) if source == "tag" else None
     local = repo.local_tags()
     remote_tags: dict[str, str] | None
     try:
@@ -72,7 +86,14 @@ def collect_status(project: Project) -> StatusReport:
     except ReleaseError:
         remote_tags = None
     last = last_release(config, {**local, **(remote_tags or {})})
+    if source == "tag":
+        agree = versions <= {reachable[1]} if reachable else len(versions) <= 1
+        versions = {reachable[1]} if reachable else set()
+    else:
+        agree = len(versions) == 1
     tag = tag_name(config, next(iter(versions))) if len(versions) == 1 else None
+    if reachable:
+        tag = reachable[0]
     done: list[tuple[str, str]] = []
     if tag:
         head = repo.head_sha()
@@ -96,11 +117,13 @@ def collect_status(project: Project) -> StatusReport:
     return StatusReport(
         config.package,
         tuple(found),
-        len(versions) == 1,
+        agree,
         last[0] if last else None,
         str(last[1]) if last else None,
         tag,
         tuple(done),
+        source,
+        str(next(iter(versions))) if len(versions) == 1 else None,
     )
 
 

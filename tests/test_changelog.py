@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from release_tool.changelog import (
-    Format,
     Section,
     changelog_format,
     parse_sections,
@@ -18,6 +17,7 @@ from release_tool.changelog import (
     split_lines,
     stamp,
 )
+from release_tool.changelog_headings import Format
 from release_tool.errors import ConfigError, FileEditError
 from release_tool.versions import Version, parse_version
 
@@ -235,11 +235,11 @@ def test_stamp_keeps_crlf(name: str, version: str, date: D, fmt: Format) -> None
             "Unreleased\n~~~~~~~~~~\n* a",
             "Unreleased\n~~~~~~~~~~\n\n[1.0.0] - 2025-01-02\n~~~~~~~~~~~~~~~~~~~~\n\n* a",
         ),
-        # Blank lines of the Unreleased section stay where they were.
+        # Blank lines of the Unreleased section stay where they were. The file's only release
+        # heading has no date: the new one has none either (the file's style).
         (
             "Unreleased\n~~~~~~~~~~\n\n\n* a\n\n\n[0.9.0]\n",
-            "Unreleased\n~~~~~~~~~~\n\n\n"
-            "[1.0.0] - 2025-01-02\n~~~~~~~~~~~~~~~~~~~~\n\n* a\n\n\n[0.9.0]\n",
+            "Unreleased\n~~~~~~~~~~\n\n\n[1.0.0]\n~~~~~~~\n\n* a\n\n\n[0.9.0]\n",
         ),
         # An Unreleased header without an underline.
         ("Unreleased\n* a\n", "Unreleased\n\n[1.0.0] - 2025-01-02\n~~~~~~~~~~~~~~~~~~~~\n\n* a\n"),

@@ -265,6 +265,8 @@ def test_error_json_carries_the_details_the_text_shows(work: Path) -> None:
     for row in error["details"]:
         assert f"  {row}" in text_err  # the same rows as the text shows
     assert err == text_err  # stderr is the same in both modes
+    summary = "edx-proctoring: files DISAGREE (5.1.0, 5.2.0), last release v5.2.0\n"
+    assert invoke(work, "status", "-q") == (0, summary, "")
 
 
 def test_error_json_lists_every_preflight_problem(work: Path) -> None:
@@ -283,11 +285,12 @@ def test_the_other_actions_data_names_its_fields(tmp_path: Path) -> None:
     """The actions the example's plan has no room for: a dispatch, a wait for the index, a
     release update, a recovery. Each names its kind, and its data is JSON as it is."""
     from release_tool.downstream.actions import DispatchWorkflowAction
-    from release_tool.git_repo import GitRepo, RecoverAction
+    from release_tool.git_repo import GitRepo
     from release_tool.github_api import GitHub, ReleaseInfo
     from release_tool.index_wait import WaitForIndexAction
     from release_tool.plan import Action
     from release_tool.steps.github_release import DesiredRelease, UpdateReleaseAction
+    from release_tool.steps.recover import RecoverAction
     from release_tool.versions import parse_version
 
     run_git("init", "-q", str(tmp_path), cwd=tmp_path)

@@ -25,6 +25,7 @@ from sandbox_fixtures import (
 from test_github_release import (
     FAST,
     NOTES,
+    NOTES_MD,
     api_calls,
     commit_changelog_entry,
     library_project,
@@ -186,7 +187,7 @@ def test_release_opens_a_pr_changing_exactly_the_pin_lines(
     assert result.outputs["downstream_pr_urls"] == f"{sandbox.url}/{DOWNSTREAM}/pull/1"
     # The body: what changed, the notes, the release link, the files.
     assert "from 5.2.0 to **5.3.0**" in pull.body
-    assert NOTES in pull.body
+    assert NOTES_MD in pull.body
     assert f"Release: {result.outputs['release_url']}" in pull.body
     for path in PINNED_FILES:
         assert f"- `{path}`: line 12, 5.2.0 → 5.3.0" in pull.body
@@ -211,7 +212,7 @@ def test_a_release_after_an_open_pr_updates_that_pr(sandbox: Sandbox, tmp_path: 
     )
     assert_final_state(sandbox, "5.3.1")
     assert head_of(sandbox) != first_head
-    assert "* Fix the 5.3.0 regression" in only_pull(sandbox).body
+    assert "- Fix the 5.3.0 regression" in only_pull(sandbox).body  # as Markdown
     assert result.outputs["downstream_pr_urls"] == f"{sandbox.url}/{DOWNSTREAM}/pull/1"
     downstream_writes = [(m, p) for m, p, _ in writes(sandbox, before) if DOWNSTREAM in p]
     assert downstream_writes == [
@@ -993,7 +994,7 @@ def test_downstream_only_for_an_earlier_release(sandbox: Sandbox, tmp_path: Path
     apply_step(planned)
     pull = only_pull(sandbox)
     assert f"Release: {result.outputs['release_url']}" in pull.body
-    assert NOTES in pull.body
+    assert NOTES_MD in pull.body
 
 
 def test_dry_run_of_the_whole_release_shows_the_pr(sandbox: Sandbox, tmp_path: Path) -> None:

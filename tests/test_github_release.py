@@ -37,6 +37,8 @@ NOTES = (
     "* Send the proctoring review email in the learner's preferred language\n"
     "* Fix a crash when an exam's due date is removed while an attempt is open"
 )
+# The same notes as the GitHub release and the PR show them: RST bullets as Markdown.
+NOTES_MD = NOTES.replace("* ", "- ")
 
 
 # --- helpers shared with test_downstream.py ------------------------------------------------------
@@ -140,13 +142,13 @@ def test_release_has_the_changelog_section_as_body(sandbox: Sandbox, tmp_path: P
     planned, result = release(project)
 
     (rel,) = sandbox.state.releases(LIBRARY)
-    assert (rel.tag_name, rel.name, rel.body) == ("v5.3.0", "v5.3.0", NOTES)
+    assert (rel.tag_name, rel.name, rel.body) == ("v5.3.0", "v5.3.0", NOTES_MD)
     assert not rel.draft
     assert not rel.prerelease
     assert result.outputs["release_url"] == f"{sandbox.url}/{LIBRARY}/releases/tag/v5.3.0"
     # The dry-run plan shows the body, and the release URL it predicted is the real one.
     (action,) = step(planned, "github-release").actions
-    assert action.details() == NOTES
+    assert action.details() == NOTES_MD
     assert action.describe() == "create GitHub release 'v5.3.0' for v5.3.0 on " + LIBRARY
     assert release_web_url(sandbox.api_url, LIBRARY, "v5.3.0") == result.outputs["release_url"]
     # The tag is on the remote, at the release commit.
@@ -233,7 +235,7 @@ def test_a_changed_release_is_updated_in_place(
         ("PATCH", f"/api/v3/repos/{LIBRARY}/releases/{sandbox.state.releases(LIBRARY)[0].id}")
     ]
     (rel,) = sandbox.state.releases(LIBRARY)
-    assert (rel.name, rel.body, rel.prerelease) == ("v5.3.0", NOTES, False)
+    assert (rel.name, rel.body, rel.prerelease) == ("v5.3.0", NOTES_MD, False)
 
 
 @pytest.mark.parametrize("kind", ["500", "reset", "ratelimit"])
@@ -242,7 +244,7 @@ def test_a_failed_create_converges(sandbox: Sandbox, tmp_path: Path, kind: str) 
     sandbox.add_fault(f"POST /repos/*/releases {kind} 1")
     release_twice_if_it_fails(project, "github-release")
     (rel,) = sandbox.state.releases(LIBRARY)
-    assert rel.body == NOTES
+    assert rel.body == NOTES_MD
     posts = [c for c in api_calls(sandbox) if c[:2] == ("POST", f"/repos/{LIBRARY}/releases")]
     assert [status for *_, status in posts][-1] == 201
     assert sum(1 for *_, status in posts if status == 201) == 1
@@ -258,7 +260,7 @@ def test_a_failed_update_converges(sandbox: Sandbox, tmp_path: Path, github_clie
         sandbox.add_fault(f"PATCH /repos/*/releases/* {kind} 1")
         release_twice_if_it_fails(project, "github-release")
         (rel,) = sandbox.state.releases(LIBRARY)
-        assert rel.body == NOTES
+        assert rel.body == NOTES_MD
         github_client().get_repo(LIBRARY).get_release("v5.3.0").update_release(
             name="v5.3.0", message="stale"
         )

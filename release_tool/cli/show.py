@@ -40,6 +40,8 @@ def show_plan(output: Output, plan: ReleasePlan) -> None:
 def show_step(output: Output, step: StepPlan) -> None:
     if step.skipped:
         output.line(f"\n{step.name}: skipped ({step.skipped})", style="dim")
+        for note in step.notes:  # a warning still matters when there is nothing to do
+            output.line(f"  ✓ {note}")
         return
     output.group(step.name)  # in an Actions log, each step's diffs fold under its name
     output.line(f"\n{step.name}", style="bold cyan")

@@ -49,7 +49,9 @@ def plan(ctx: Planning) -> StepPlan:
         return StepPlan(NAME, skipped="not configured")
     require_token(project, "the downstream PRs")
     gh = ctx.remote.github()
-    upgrade = upgrade_of(gh, project, facts.new, facts.notes, release_url(ctx), facts.upgraded_from)
+    upgrade = upgrade_of(
+        gh, project, facts.new, facts.notes_markdown, release_url(ctx), facts.upgraded_from
+    )
     return plan_downstream(gh, project.config, upgrade, templates=project.templates)
 
 
@@ -63,7 +65,9 @@ def plan_released(project: Project, version: Version) -> StepPlan:
     tag = tag_name(config, version)
     release = gh.release_by_tag(config.repository, tag, drafts=True)
     url = release.html_url if release else release_web_url(gh.api, config.repository, tag)
-    upgrade = upgrade_of(gh, project, version, release_notes(project, version), url, None)
+    upgrade = upgrade_of(
+        gh, project, version, release_notes(project, version, markdown=True), url, None
+    )
     step = plan_downstream(gh, config, upgrade, templates=project.templates)
     if release is None:
         warning = f"warning: {config.repository} has no GitHub release for {tag}"

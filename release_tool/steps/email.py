@@ -108,10 +108,9 @@ def released_facts(project: Project, version: Version, today: date) -> EmailFact
     config = project.config
     notes, day = release_notes(project, version), today
     if config.changelog and (project.root / config.changelog).is_file():
-        fmt = changelog.changelog_format(config.changelog)
-        text = read_text(project.root / config.changelog)
-        for section in changelog.parse_sections(text, fmt):
-            if section.version == version and section.date:
-                day = section.date
+        log = changelog.parse(read_text(project.root / config.changelog), config.changelog)
+        section = log.section(version)
+        if section is not None and section.date:
+            day = section.date
     previous = releases_before(config, project.repo.local_tags(), version)
     return EmailFacts(version, previous, tag_name(config, version), notes, day)

@@ -223,7 +223,9 @@ def plan_github_release(
 def plan(ctx: Planning) -> StepPlan:
     require_token(ctx.project, "the GitHub release")
     facts = ctx.facts
-    return plan_github_release(ctx.remote.github(), ctx.project, facts.new, facts.tag, facts.notes)
+    return plan_github_release(
+        ctx.remote.github(), ctx.project, facts.new, facts.tag, facts.notes_markdown
+    )
 
 
 def release_url(ctx: Planning) -> str:

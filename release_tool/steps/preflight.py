@@ -20,15 +20,16 @@ from release_tool.git_repo import (
 )
 from release_tool.plan import StepPlan
 from release_tool.project import Facts, Project, ReleaseRequest, releases_before, tag_name
-from release_tool.steps import recover
 from release_tool.steps.base import Planning
 from release_tool.steps.files import (
+    NO_RELEASE,
     check_order,
     current_version,
+    own_lock_problems,
+    plan_changelog,
     read_file_versions,
-    release_notes,
     resolve_version,
-    stamp_changelog,
+    version_source,
 )
 from release_tool.versions import Version
 
@@ -41,13 +42,22 @@ def gather(project: Project, request: ReleaseRequest) -> Facts:
     recovery = None
     with repo.start_ls_remote(config.remote) as pending:  # the remote answers while we read
         if ReleaseLock(repo).path.exists():  # a run was interrupted: its fate needs the remote
+            from release_tool.steps import recover
+
             remote, remote_error = _remote_state(pending)
             recovery = recover.inspect(project, remote)
         overlay = recovery.files if recovery and recovery.kind == "rollback" else {}
         found = read_file_versions(project, overlay)
         working = repo.state()
         local_tags = repo.local_tags()
-        current = current_version(found, request)
+        rolled_back = recovery is not None and recovery.kind == "rollback"
+        current = current_version(
+            project,
+            found,
+            request,
+            head=(recovery.head if recovery and rolled_back else None) or working.head,
+            ignore=recovery.tags if recovery and rolled_back else (),
+        )
         if recovery is None:
             remote, remote_error = _remote_state(pending)
     observed_head = working.head
@@ -79,10 +89,17 @@ def gather(project: Project, request: ReleaseRequest) -> Facts:
         problems.append(_unreachable(project, remote_error))
         remote = RemoteState(heads={}, tags={})
     problems += _git_problems(project, working, local_tags, remote, new, resumed)
+    if not resumed:
+        problems += own_lock_problems(project, overlay)
 
-    stamped = stamp_changelog(project, new, request.today, overlay)
-    notes = release_notes(project, new, stamped[1]) if stamped else ""
-    if not notes.strip() and not request.allow_empty_notes:
+    try:
+        log = plan_changelog(project, new, request.today, overlay)
+        unreadable = False
+    except ReleaseError as exc:  # two headings for the version, nothing to stamp
+        problems.append(exc)
+        log, unreadable = None, True
+    notes = log.notes if log else ""
+    if not notes.strip() and not request.allow_empty_notes and not unreadable:
         where = config.changelog or "the changelog (none configured)"
         problems.append(
             UsageError(
@@ -94,6 +111,8 @@ def gather(project: Project, request: ReleaseRequest) -> Facts:
         raise problems[0] if len(problems) == 1 else PreflightError(problems)
 
     previous = current if current != new else releases_before(config, _all(local_tags, remote), new)
+    if previous == NO_RELEASE:
+        previous = None  # the first release
     return Facts(
         current=current,
         new=new,
@@ -102,22 +121,30 @@ def gather(project: Project, request: ReleaseRequest) -> Facts:
         remote=remote,
         notes=notes,
         resumed=resumed,
-        changelog=stamped,
+        changelog=(log.old, log.stamped) if log else None,
         previous=previous,
         found=tuple(found),
         recovery=recovery,
         observed_head=observed_head,
+        notes_markdown=log.notes_markdown if log else "",
+        warnings=log.warnings if log else (),
     )
 
 
 def plan(ctx: Planning) -> StepPlan:
     config, facts = ctx.project.config, ctx.facts
+    if version_source(ctx.project) == "tag":
+        since = "no release tag reachable from HEAD yet" if facts.current == NO_RELEASE else ""
+        source = f"version from tags: {since or facts.current}"
+    else:
+        source = f"version files agree on {facts.current}"
     notes = [
-        f"version files agree on {facts.current}",
+        source,
         f"on {config.branch}, clean, up to date with {config.remote}",
     ]
     if facts.resumed:
         notes.append(f"HEAD is already tagged {facts.tag}: finishing that release")
+    notes += [f"warning: {warning}" for warning in facts.warnings]
     return StepPlan(NAME, notes=tuple(notes))
 
 

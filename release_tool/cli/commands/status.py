@@ -47,10 +47,12 @@ def status(invocation: Invocation, args: StatusArgs) -> None:
 
 
 def summary_line(report: StatusReport) -> str:
-    """`edx-proctoring 5.2.0: files agree, last release v5.2.0` (or what disagrees)."""
-    versions = sorted({str(f.version) for f in report.files})
+    """`edx-proctoring 5.2.0: files agree, last release v5.2.0` (or what disagrees, or where
+    the version comes from)."""
+    last = f"last release {report.last_tag or 'none'}"
+    if report.source == "tag":
+        return f"{report.package} {report.current or '(no release tag)'}: from tags, {last}"
     if report.agree:
-        head = f"{report.package} {versions[0]}: files agree"
-    else:
-        head = f"{report.package}: files DISAGREE ({', '.join(versions)})"
-    return f"{head}, last release {report.last_tag or 'none'}"
+        return f"{report.package} {report.current}: files agree, {last}"
+    versions = sorted({str(f.version) for f in report.files})
+    return f"{report.package}: files DISAGREE ({', '.join(versions)}), {last}"
