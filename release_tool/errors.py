@@ -47,7 +47,8 @@ class PreflightError(UsageError):
     def __init__(self, problems: list[ReleaseError]) -> None:
         lines = "; ".join(p.message for p in problems)
         hints = "; ".join(dict.fromkeys(p.hint for p in problems if p.hint))
-        super().__init__(f"preflight failed: {lines}", hints)
+        details = "\n".join(p.details for p in problems if p.details)
+        super().__init__(f"preflight failed: {lines}", hints, details)
         self.problems = problems
 
 

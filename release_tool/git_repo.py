@@ -118,11 +118,13 @@ class GitRepo:
                 dirty.append(fields[-1].split("\t")[0])
         return WorkingState(head, branch, tuple(dirty))
 
-    def local_tags(self) -> dict[str, str]:
-        """Tag name → the commit it points at (annotated tags peeled)."""
-        out = self._git(
-            "for-each-ref", "--format=%(refname:strip=2) %(objectname) %(*objectname)", "refs/tags"
-        )
+    def local_tags(self, merged: str | None = None) -> dict[str, str]:
+        """Tag name → the commit it points at (annotated tags peeled); with `merged`, only
+        the tags reachable from that commit (`git tag --merged`: a maintenance branch does
+        not see the releases made on master after it forked)."""
+        fmt = "--format=%(refname:strip=2) %(objectname) %(*objectname)"
+        reachable = (f"--merged={merged}",) if merged else ()
+        out = self._git("for-each-ref", fmt, *reachable, "refs/tags")
         tags = {}
         for line in out.splitlines():
             name, sha, peeled = [*line.split(" "), "", ""][:3]
@@ -170,6 +172,11 @@ class GitRepo:
         except ReleaseError:
             return False
         return True
+
+    def commits_between(self, base: str, head: str) -> list[tuple[str, str]]:
+        """(sha, subject) of every commit `head` has and `base` lacks, newest first."""
+        out = self._git("log", "--no-show-signature", "--format=%H %s", f"{base}..{head}")
+        return [(line[:40], line[41:]) for line in out.splitlines() if line]
 
     def config_value(self, key: str) -> str | None:
         try:
@@ -504,12 +511,16 @@ class PushAction:
     remote: str
     refspecs: tuple[str, ...]
     step: str = "push"
+    publishes: tuple[str, ...] = ()  # "sha subject" of the other commits the push publishes
 
     def describe(self) -> str:
         return f"git push --atomic {self.remote} {' '.join(self.refspecs)}"
 
     def details(self) -> str:
-        return ""
+        if not self.publishes:
+            return ""
+        head = f"also publishes {len(self.publishes)} commit(s) {self.remote} does not have:"
+        return "\n".join((head, *(f"  {line}" for line in self.publishes)))
 
     def data(self) -> dict[str, Any]:
         return {"action": "push", "remote": self.remote, "refspecs": list(self.refspecs)}

@@ -3,11 +3,18 @@
     recover → preflight → bump → commit → tag → push ──► github-release → wait-for-index
     → downstream → email
 
-`plan_release` lets `preflight.gather` read the world once, then walks `steps.REGISTRY`:
+`plan_release` lets `preflight.survey` read the world once, then walks `steps.REGISTRY`:
 each selected step's module plans on the facts and on what the steps before it already know
 (`Planning.known`); a step left out by --skip/--only/--local is recorded as not selected —
-this module is the only place that decides which steps run. A dry run prints the plan; a
-real run prints the same plan and hands it to `run_release`.
+this module is the only place that decides which steps run. Every problem is reported at
+once: preflight's, and those of the steps planned after it (a downstream file that does not
+pin the package, a template that does not render). A dry run prints the plan; a real run
+prints the same plan and hands it to `run_release`.
+
+What only stops a *real* run is the plan's `blockers`: commits the push would publish besides
+the release commit (unless --allow-unpushed), and a missing GitHub token for a remote step
+that has something to do (a plan reads public repositories anonymously). `run_release`
+refuses a blocked plan before it changes anything.
 
 Applying passes an explicit `RunState` from action to action (the commit, the tag, the release
 URL, the PR URLs). Before the push, a failed action rolls back the local actions already
@@ -63,11 +70,17 @@ def check_request(request: ReleaseRequest) -> None:
 
 
 def plan_release(project: Project, request: ReleaseRequest) -> ReleasePlan:
-    """Plan the whole release with reads only. Raises if the release cannot go ahead."""
+    """Plan the whole release with reads only. Raises, with every problem found, if the
+    release cannot go ahead; what only stops a real run becomes the plan's `blockers`."""
     check_request(request)
     from release_tool.steps import preflight
 
-    facts = preflight.gather(project, request)
+    survey = preflight.survey(project, request)
+    problems = list(survey.problems)
+    facts = survey.facts
+    if facts is None:  # no version to plan the steps on: what was found, and the token
+        missing = _token_needed(project, request, None)
+        raise preflight.combined(problems + ([missing] if missing else []))
     remote = Remote(project)
     steps: list[StepPlan] = []
     known = RunState()
@@ -76,11 +89,24 @@ def plan_release(project: Project, request: ReleaseRequest) -> ReleasePlan:
             continue  # shown (and imported) only when there is an interrupted run to recover
         if selected(request, step):
             planner = cast(StepPlanner, importlib.import_module(step.module).plan)
-            planned = planner(Planning(project, request, facts, known, remote, tuple(steps)))
+            try:
+                planned = planner(Planning(project, request, facts, known, remote, tuple(steps)))
+            except ReleaseError as exc:  # reported with the others, once every step planned
+                problems.append(exc)
+                planned = StepPlan(step.name, skipped=f"cannot be planned: {exc.message}")
         else:
             planned = StepPlan(step.name, skipped=NOT_SELECTED)
         known = known.merge(planned.known)
         steps.append(planned)
+    blockers: list[ReleaseError] = []
+    push = next((s for s in steps if s.name == "push"), None)
+    if facts.unpushed and not request.allow_unpushed and push is not None and push.actions:
+        blockers.append(preflight.unpushed_problem(project, facts))
+    missing = _token_needed(project, request, steps)
+    if missing:
+        blockers.append(missing)
+    if problems:
+        raise preflight.combined(problems + blockers)
     return ReleasePlan(
         project.config.package,
         facts.current,
@@ -89,7 +115,40 @@ def plan_release(project: Project, request: ReleaseRequest) -> ReleasePlan:
         tuple(steps),
         resumed=facts.resumed,
         head=facts.observed_head or facts.head,
+        blockers=tuple(blockers),
     )
+
+
+def _token_needed(
+    project: Project, request: ReleaseRequest, steps: list[StepPlan] | None
+) -> UsageError | None:
+    """The missing token, when a remote step has something to do (or could not be checked
+    without one); `steps` None: when any remote step is selected."""
+    if project.token:
+        return None
+    from release_tool.steps.base import AUTH_HINT, NOT_CHECKED
+
+    remote = {step.name for step in REGISTRY if step.remote and selected(request, step)}
+    if steps is not None:
+        remote = {
+            s.name
+            for s in steps
+            if s.name in remote and (s.actions or (s.skipped or "").startswith(NOT_CHECKED))
+        }
+    if not remote:
+        return None
+    what = {"github-release": "the GitHub release", "downstream": "the downstream PRs"}
+    needers = [what.get(name, name) for name in NAMES if name in remote]
+    verb = "needs" if len(needers) == 1 else "need"
+    return UsageError(f"no GitHub token, which {' and '.join(needers)} {verb}", AUTH_HINT)
+
+
+def check_applicable(plan: ReleasePlan) -> None:
+    """Refuse a plan that a real run must not apply (its `blockers`), before any change."""
+    if plan.blockers:
+        from release_tool.steps.preflight import combined
+
+        raise combined(plan.blockers)
 
 
 def plan_bump(project: Project, request: ReleaseRequest) -> ReleasePlan:
@@ -156,6 +215,7 @@ def run_release(project: Project, plan: ReleasePlan, observer: Observer | None =
     """
     files = {a.relpath: a.old for a in plan.actions if isinstance(a, WriteFileAction)}
     tags = tuple(a.name for a in plan.actions if isinstance(a, TagAction))
+    check_applicable(plan)
     lock = ReleaseLock(project.repo)
     working = project.repo.state()
     recovery = None
@@ -200,7 +260,7 @@ def apply_plan(plan: ReleasePlan, observer: Observer | None = None) -> RunResult
             if observer:
                 observer.action_failed(action, exc)
             rolled_back = "" if pushed else _roll_back(undo_stack)
-            raise _failure(action, exc, pushed, rolled_back) from exc
+            raise _failure(action, exc, pushed, rolled_back, plan.new) from exc
         result.applied.append((action.step, action.describe(), outcome))
         result.state = result.state.merge(outcome.produced)
         if isinstance(action, Undoable):
@@ -224,11 +284,16 @@ def _roll_back(undo_stack: list[Undoable]) -> str:
     return "; local changes rolled back" if undo_stack else ""
 
 
-def _failure(action: Action, exc: BaseException, pushed: bool, rolled_back: str) -> ReleaseError:
+def _failure(
+    action: Action, exc: BaseException, pushed: bool, rolled_back: str, version: object
+) -> ReleaseError:
+    # After the push, HEAD carries the release's tag: a bump word would release the next
+    # version, so the hint says which BUMP finishes this one.
+    bump = f"with {version} (or current) as BUMP"
     if isinstance(exc, KeyboardInterrupt):
         return Interrupted(
             f"interrupted during {action.step}{rolled_back}",
-            "run the same command again to finish" if pushed else "",
+            f"run the same command again, {bump}, to finish" if pushed else "",
         )
     if not isinstance(exc, ReleaseError):
         return InternalError(
@@ -237,12 +302,12 @@ def _failure(action: Action, exc: BaseException, pushed: bool, rolled_back: str)
             "and report it",
         )
     again = (
-        "run the same command again to finish the release"
+        f"run the same command again, {bump}, to finish the release"
         if pushed
         else "fix the cause and run the same command again"
     )
     if "same command again" in exc.hint:  # the step's own hint already says it
-        again = ""
+        again = f"run it {bump}" if pushed else ""
     return StepFailed(
         f"{action.step} failed: {exc.message}{rolled_back}",
         "; ".join(h for h in (exc.hint, again) if h),
@@ -254,6 +319,7 @@ __all__ = [
     "Observer",
     "RunResult",
     "apply_plan",
+    "check_applicable",
     "check_request",
     "needs_token",
     "plan_bump",

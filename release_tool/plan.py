@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Protocol, runtime_checkable
 
+from release_tool.errors import ReleaseError
 from release_tool.versions import Version
 
 
@@ -129,6 +130,9 @@ class ReleasePlan:
     steps: tuple[StepPlan, ...]
     resumed: bool = False  # HEAD already carries this release: finishing it, not bumping again
     head: str | None = None  # HEAD when planned: a run refuses to apply a plan made before a change
+    # What stops a real run from applying this plan (a dry run shows it): unpushed commits
+    # without --allow-unpushed, no token for a remote step.
+    blockers: tuple[ReleaseError, ...] = field(default=(), compare=False)
 
     @property
     def known(self) -> RunState:
@@ -149,5 +153,6 @@ class ReleasePlan:
             "version": str(self.new),
             "tag": self.tag,
             "resumed": self.resumed,
+            "blockers": [{"error": b.message, "hint": b.hint} for b in self.blockers],
             "steps": [step.to_json() for step in self.steps],
         }

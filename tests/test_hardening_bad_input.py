@@ -278,7 +278,7 @@ CASES: dict[str, Case] = {
         spoil=lambda w: run_git("checkout", "-qb", "feature", cwd=w.work),
     ),
     "detached HEAD": Case(
-        "detached HEAD", spoil=lambda w: run_git("checkout", "-q", "--detach", cwd=w.work)
+        "HEAD is detached at", spoil=lambda w: run_git("checkout", "-q", "--detach", cwd=w.work)
     ),
     "behind the remote": Case(
         "is behind origin/master",

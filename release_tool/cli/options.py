@@ -79,6 +79,7 @@ class ReleaseArgs(NamedTuple):
     only: tuple[str, ...] = ()
     local: bool = False
     send_email: bool = False
+    allow_unpushed: bool = False
     dry_run: bool = False
     yes: bool = False
 
@@ -96,6 +97,7 @@ class ReleaseArgs(NamedTuple):
             skip=frozenset(self.skip),
             only=frozenset(self.only),
             local=self.local,
+            allow_unpushed=self.allow_unpushed,
             today=today or date.today(),
         )
 
@@ -134,6 +136,11 @@ release_options = options(
         "--send-email",
         is_flag=True,
         help="Send the notification email through SMTP, not only the draft.",
+    ),
+    click.option(
+        "--allow-unpushed",
+        is_flag=True,
+        help="Let the push publish local commits the remote's branch does not have yet.",
     ),
 )
 

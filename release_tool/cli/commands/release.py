@@ -37,15 +37,18 @@ if TYPE_CHECKING:
 @command(ReleaseArgs)
 def release(invocation: Invocation, args: ReleaseArgs) -> None:
     """Release BUMP: major, minor, patch, release, pre, current, or a version like 5.3.0."""
+    from release_tool.pipeline import check_applicable
+
     request = args.request()
     progress = Progress(invocation.output)
     project = _project(invocation, request, progress)
-    plan = _planned(invocation, project, request)
+    planned = _planned(invocation, project, request)
     if args.dry_run:
-        _end_dry_run(invocation, plan)
+        _end_dry_run(invocation, planned)
         return
+    check_applicable(planned)  # refused before asking: unpushed commits, no token
     confirm_or_refuse(args.yes)
-    _apply_release(invocation, project, plan, progress)
+    _apply_release(invocation, project, planned, progress)
 
 
 @click.command()
