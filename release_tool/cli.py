@@ -612,6 +612,26 @@ def status(directory: Path, json_mode: bool) -> None:
     _run(body)
 
 
+@cli.command(name="init")
+@click.option("--dry-run", is_flag=True, help="Print what init would write; write nothing.")
+@click.pass_obj
+def init_command(directory: Path, dry_run: bool) -> None:
+    """Write a starting configuration from what the repository shows (see release_tool.init)."""
+
+    def body() -> None:
+        from release_tool.init import discover, starting_config, summary, write_config
+
+        root = directory.resolve()
+        if not root.is_dir():
+            raise UsageError(f"{directory} is not a directory", "pass an existing folder to -C")
+        found = discover(root)
+        start = starting_config(root, found) if dry_run else write_config(root, found)
+        OUTPUT.line(start.section.rstrip("\r\n"))
+        OUTPUT.info(summary(root, start, dry_run), style="bold")
+
+    _run(body)
+
+
 def _apply_steps(steps: list[StepPlan], yes: bool, progress: Progress) -> RunResult:
     """Show and apply a few steps planned outside a release (`email`, `downstream`)."""
     from release_tool.pipeline import apply_plan, plan_of
