@@ -13,7 +13,14 @@ from click.testing import CliRunner
 from release_tool import example
 from release_tool.cli import cli
 from release_tool.git_repo import build_repository, run_git
-from release_tool.init import github_repository, tag_format_from
+from release_tool.init import (
+    discover,
+    github_repository,
+    package_name,
+    starting_config,
+    tag_format_from,
+    version_files,
+)
 
 SETUP_PY = """\
 import os
@@ -478,3 +485,70 @@ def test_github_repository_from_the_remote_url(url: str, expected: str | None) -
 )
 def test_tag_format_follows_the_latest_release_tags(tags: tuple[str, ...], expected: str) -> None:
     assert tag_format_from(tags)[0] == expected
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes(text.encode())
+    return root
+
+
+def test_the_package_name_comes_from_pyproject_then_setup_cfg_then_setup_py(
+    tmp_path: Path,
+) -> None:
+    setup_py = "from setuptools import setup\nNAME = 'from-setup-py'\nsetup(name=NAME)\n"
+    write_tree(tmp_path, {"setup.py": setup_py})
+    assert package_name(tmp_path) == ("from-setup-py", "setup.py name=")
+    write_tree(tmp_path, {"setup.cfg": "[metadata]\nname = from-setup-cfg\n"})
+    assert package_name(tmp_path) == ("from-setup-cfg", "setup.cfg [metadata] name")
+    write_tree(tmp_path, {"pyproject.toml": '[project]\nname = "from-pyproject"\n'})
+    assert package_name(tmp_path) == ("from-pyproject", "pyproject.toml [project] name")
+
+
+def test_only_files_a_release_can_edit_are_listed(tmp_path: Path) -> None:
+    """The package named after the project wins over other packages; tests are never it; a
+    `__version__` read at run time, a package.json without a version and a VERSION file that
+    holds more than the version are left out."""
+    write_tree(
+        tmp_path,
+        {
+            "src/edx_when/__init__.py": "__version__ = '1.4.0'\n",
+            "src/edx_when/VERSION": "1.4.0\n",
+            "helpers/__init__.py": "__version__ = '0.1.0'\n",
+            "tests/__init__.py": "__version__ = '9.9.9'\n",
+            "dynamic/__init__.py": "from importlib.metadata import version\n"
+            "__version__ = version('edx-when')\n",
+            "package.json": '{"name": "x", "private": true}\n',
+            "VERSION": "version 1.4.0, see the docs\n",
+        },
+    )
+    found = version_files(tmp_path, "edx-when", [])
+    assert [(f.path, f.version, f.entry()) for f in found] == [
+        ("src/edx_when/__init__.py", "1.4.0", "src/edx_when/__init__.py"),
+        ("src/edx_when/VERSION", "1.4.0", {"path": "src/edx_when/VERSION"}),
+    ]
+    # No package is named after the project: every package that holds a literal version.
+    assert [f.path for f in version_files(tmp_path, "other-name", [])] == [
+        "helpers/__init__.py",
+        "src/edx_when/__init__.py",
+        "src/edx_when/VERSION",
+    ]
+
+
+def test_outside_a_git_repository_init_still_proposes(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"setup.py": OLD_SETUP_PY})
+    found = discover(tmp_path)
+    assert found.package == "edx-when"
+    assert found.repository is None and found.branch == "main"
+    start = starting_config(tmp_path, found)
+    assert 'repository = "OWNER/NAME"' in start.section
+    assert "NOTE: 'origin' is not a GitHub repository (no such remote)" in start.section
+
+
+def test_a_crlf_pyproject_keeps_its_line_endings(tmp_path: Path) -> None:
+    text = '[project]\r\nname = "edx-when"\r\nversion = "1.0.0"\r\n'
+    write_tree(tmp_path, {"pyproject.toml": text})
+    start = starting_config(tmp_path, discover(tmp_path))
+    assert start.text.startswith(text + "\r\n[tool.release_tool]\r\n")
+    assert "\n" not in start.text.replace("\r\n", "")
