@@ -18,9 +18,13 @@ refuses a blocked plan before it changes anything.
 
 Applying passes an explicit `RunState` from action to action (the commit, the tag, the release
 URL, the PR URLs). Before the push, a failed action rolls back the local actions already
-applied; after it, nothing is undone and the error says to run the same command again. An
-exception that is not a `ReleaseError` is a bug: it is rolled back all the same and reported as
-an internal error, with its traceback kept as the cause.
+applied, and what the failed one did itself; after it, nothing is undone and the error says to
+run the same command again. A failed or interrupted push is not taken at its word: the remote
+is asked whether it landed first (the same question the `recover` step asks after a crash).
+Ctrl-C and SIGTERM take the same path; a second one during a rollback waits for it, a third
+aborts it and leaves the journal. An exception that is not a `ReleaseError` is a bug: it is
+rolled back all the same and reported as an internal error, with its traceback kept as the
+cause.
 """
 
 from __future__ import annotations
@@ -30,11 +34,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, cast
 
-from release_tool.errors import InternalError, Interrupted, ReleaseError, StepFailed, UsageError
+from release_tool.errors import (
+    InternalError,
+    Interrupted,
+    ReleaseError,
+    StepFailed,
+    Unfinished,
+    UsageError,
+)
 from release_tool.files.write import WriteFileAction
-from release_tool.git_repo import PreImage, ReleaseLock, TagAction
-from release_tool.plan import Action, Outcome, ReleasePlan, RunState, StepPlan, Undoable
+from release_tool.git_actions import TagAction
+from release_tool.interrupts import (
+    RollbackAborted,
+    Terminated,
+    held_interrupts,
+    terminate_as_interrupt,
+)
+from release_tool.plan import Action, Outcome, ReleasePlan, RunState, StepPlan, Uncertain, Undoable
 from release_tool.project import Project, ReleaseRequest, tag_name
+from release_tool.release_lock import PreImage, ReleaseLock
 from release_tool.steps import ALWAYS, NAMES, POINT_OF_NO_RETURN, REGISTRY, Step
 from release_tool.steps.base import Planning, Remote
 
@@ -75,7 +93,8 @@ def plan_release(project: Project, request: ReleaseRequest) -> ReleasePlan:
     check_request(request)
     from release_tool.steps import preflight
 
-    survey = preflight.survey(project, request)
+    chosen = frozenset(step.name for step in REGISTRY if selected(request, step))
+    survey = preflight.survey(project, request, chosen)
     problems = list(survey.problems)
     facts = survey.facts
     if facts is None:  # no version to plan the steps on: what was found, and the token
@@ -211,18 +230,19 @@ def run_release(project: Project, plan: ReleasePlan, observer: Observer | None =
 
     The lock keeps a second release of this repository from starting while this one runs, and
     records the local state before it, so a run killed outright is recovered by the next. A
-    plan that recovers an interrupted run takes over that run's lock (and journal).
+    plan that recovers an interrupted run takes over that run's lock (and journal). A run that
+    ends `Unfinished` (its push's fate unknown, its rollback cut short) leaves the lock and its
+    journal for the next run's `recover` step. SIGTERM is handled as Ctrl-C is.
     """
+    from release_tool.git_actions import RecoverAction
+
     files = {a.relpath: a.old for a in plan.actions if isinstance(a, WriteFileAction)}
     tags = tuple(a.name for a in plan.actions if isinstance(a, TagAction))
     check_applicable(plan)
     lock = ReleaseLock(project.repo)
     working = project.repo.state()
-    recovery = None
-    if any(step.name == "recover" and step.actions for step in plan.steps):
-        from release_tool.steps.recover import RecoverAction
 
-        recovery = next((a for a in plan.actions if isinstance(a, RecoverAction)), None)
+    recovery = next((a for a in plan.actions if isinstance(a, RecoverAction)), None)
     stale = lock.journal() if recovery is not None else None
     if recovery is not None and recovery.kind == "rollback" and recovery.head:
         # Until the rollback is done, a crash must still be rolled back to the old pre-image.
@@ -235,19 +255,33 @@ def run_release(project: Project, plan: ReleasePlan, observer: Observer | None =
     else:
         preimage = PreImage(working.head, files, tags, working.branch)
     lock.acquire(preimage, stale=stale)
+    unsettled = False
     try:
         if plan.head is not None and working.head != plan.head:
             raise UsageError(
                 "the repository changed after the plan was made",
                 "run the same command again to plan on what is there now",
             )
-        return apply_plan(plan, observer)
+        with terminate_as_interrupt():
+            return apply_plan(plan, observer)
+    except Unfinished:
+        unsettled = True
+        raise
     finally:
-        lock.release()
+        if unsettled:
+            lock.leave()
+        else:
+            lock.release()
 
 
 def apply_plan(plan: ReleasePlan, observer: Observer | None = None) -> RunResult:
-    """Apply every action in order; roll back local ones if anything fails before the push."""
+    """Apply every action in order; roll back local ones if anything fails before the push.
+
+    A failed or interrupted action is undone too (whatever part of it git got to). A push
+    that fails is not taken at its word: the remote is asked whether it landed (its answer may
+    have been lost) before anything is rolled back; if it did, the run goes on from there (an
+    interrupt stops it, the release commit and tag kept, for the same command to finish).
+    """
     result = RunResult(state=plan.known)
     undo_stack: list[Undoable] = []
     pushed = False
@@ -259,8 +293,19 @@ def apply_plan(plan: ReleasePlan, observer: Observer | None = None) -> RunResult
         except (Exception, KeyboardInterrupt) as exc:
             if observer:
                 observer.action_failed(action, exc)
-            rolled_back = "" if pushed else _roll_back(undo_stack)
-            raise _failure(action, exc, pushed, rolled_back, plan.new) from exc
+            if pushed:
+                raise _failure(action, exc, pushed, "", plan.new) from exc
+            if not _landed_anyway(action, exc):
+                undo = [*undo_stack, action] if isinstance(action, Undoable) else undo_stack
+                rolled_back = _roll_back(action, exc, undo)
+                raise _failure(action, exc, pushed, rolled_back, plan.new) from exc
+            if isinstance(exc, KeyboardInterrupt):
+                raise Interrupted(
+                    f"{_stopped(exc)} during {action.step}, after {_remote_of(action)} took "
+                    "the push: the release commit and tag are kept",
+                    "run the same command again to finish the release",
+                ) from exc
+            outcome = Outcome(f"{action.describe()}: the answer was lost, but the remote has it")
         result.applied.append((action.step, action.describe(), outcome))
         result.state = result.state.merge(outcome.produced)
         if isinstance(action, Undoable):
@@ -272,15 +317,73 @@ def apply_plan(plan: ReleasePlan, observer: Observer | None = None) -> RunResult
     return result
 
 
-def _roll_back(undo_stack: list[Undoable]) -> str:
-    failures = []
-    for action in reversed(undo_stack):
+def _stopped(exc: BaseException) -> str:
+    return "terminated" if isinstance(exc, Terminated) else "interrupted"
+
+
+def _remote_of(action: Action) -> str:
+    return str(getattr(action, "remote", "the remote"))
+
+
+def _landed_anyway(action: Action, exc: BaseException) -> bool:
+    """Whether a failed push landed all the same (see `Uncertain`); False for other actions.
+    Raises `Unfinished` when the remote cannot tell: nothing is rolled back then, and the next
+    run asks again (its `recover` step)."""
+    if action.step != POINT_OF_NO_RETURN or not isinstance(action, Uncertain):
+        return False
+    said = _said(exc)
+    with held_interrupts():
         try:
-            action.undo()
-        except Exception as exc:  # keep undoing the rest; report what could not be undone
-            failures.append(f"{type(exc).__name__}: {exc}")
+            return action.landed()
+        except RollbackAborted:
+            raise Unfinished(
+                f"{_stopped(exc)} twice during {action.step}: whether the push landed is not "
+                "known yet; local changes kept",
+                "run the same command again: it asks the remote first, then finishes the "
+                "release or rolls it back",
+                exit_code=130,
+            ) from exc
+        except Exception as check:
+            raise Unfinished(
+                f"{action.step} failed ({said}), and whether {_remote_of(action)} took it cannot "
+                f"be told ({_said(check)}): local changes kept",
+                "run the same command again when the remote is reachable: it asks the remote "
+                "first, then finishes the release or rolls it back",
+                exit_code=130 if isinstance(exc, KeyboardInterrupt) else 1,
+            ) from exc
+
+
+def _said(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return _stopped(exc)
+    return exc.message if isinstance(exc, ReleaseError) else f"{type(exc).__name__}: {exc}"
+
+
+def _roll_back(action: Action, exc: BaseException, undo_stack: list[Undoable]) -> str:
+    """Undo the stack, newest first, with interrupts held: one more is kept until the rollback
+    is done; another aborts it (`Unfinished`: the journal stays for the next run). An undo that
+    fails does not stop the others; the rollback is then incomplete, and also `Unfinished`."""
+    failures = []
+    try:
+        with held_interrupts():
+            for undoable in reversed(undo_stack):
+                try:
+                    undoable.undo()
+                except Exception as failed:  # keep undoing the rest; report what could not be
+                    failures.append(f"{type(failed).__name__}: {failed}")
+    except RollbackAborted:
+        raise Unfinished(
+            f"{_said(exc)} during {action.step}, then interrupted twice during the rollback: "
+            "it is not finished",
+            "run the same command again: it finishes the rollback first",
+            exit_code=130,
+        ) from exc
     if failures:
-        return "; rollback incomplete: " + "; ".join(failures)
+        raise Unfinished(
+            f"{action.step} failed: {_said(exc)}; rollback incomplete: " + "; ".join(failures),
+            "run the same command again: it finishes the rollback first",
+            exit_code=130 if isinstance(exc, KeyboardInterrupt) else 1,
+        ) from exc
     return "; local changes rolled back" if undo_stack else ""
 
 
@@ -292,7 +395,7 @@ def _failure(
     bump = f"with {version} (or current) as BUMP"
     if isinstance(exc, KeyboardInterrupt):
         return Interrupted(
-            f"interrupted during {action.step}{rolled_back}",
+            f"{_stopped(exc)} during {action.step}{rolled_back}",
             f"run the same command again, {bump}, to finish" if pushed else "",
         )
     if not isinstance(exc, ReleaseError):
@@ -308,9 +411,11 @@ def _failure(
     )
     if "same command again" in exc.hint:  # the step's own hint already says it
         again = f"run it {bump}" if pushed else ""
+    message = exc.message.removeprefix(f"{action.step} failed: ")
     return StepFailed(
-        f"{action.step} failed: {exc.message}{rolled_back}",
+        f"{action.step} failed: {message}{rolled_back}",
         "; ".join(h for h in (exc.hint, again) if h),
+        exc.details,
     )
 
 

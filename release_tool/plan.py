@@ -90,6 +90,14 @@ class Undoable(Protocol):
     def undo(self) -> None: ...
 
 
+@runtime_checkable
+class Uncertain(Protocol):
+    """An action whose failure does not prove it did nothing (the push: the remote may have
+    taken it and the answer been lost). `landed()` asks the world; it raises when it cannot."""
+
+    def landed(self) -> bool: ...
+
+
 @dataclass(frozen=True)
 class StepPlan:
     """A pipeline step: its actions, or the reason it has nothing to do."""

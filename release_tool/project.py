@@ -15,13 +15,15 @@ frozen value or a pure function:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from release_tool.config import Config
+from release_tool.config import DEFAULT_NETWORK_TIMEOUT, Config
+from release_tool.errors import UsageError
 from release_tool.versions import Version, parse_version, tag_version
 
 if TYPE_CHECKING:
@@ -58,6 +60,10 @@ class Project:
     environ: Mapping[str, str] = field(default_factory=dict)
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     poll_interval: float = DEFAULT_POLL_INTERVAL
+    # The overall deadline of one network operation (a git push, ls-remote or clone, a GitHub
+    # request, a look at the index): the config's `network_timeout`, or the environment's
+    # RELEASE_TOOL_NETWORK_TIMEOUT (see `network_timeout`).
+    network_timeout: float = DEFAULT_NETWORK_TIMEOUT
     # Where long waits (the package index) report progress; the CLI shows it on its spinner.
     progress: Callable[[str], None] | None = field(default=None, compare=False)
 
@@ -65,6 +71,28 @@ class Project:
     def templates(self) -> Path | None:
         """The project's template override folder, if it configures one."""
         return self.root / self.config.templates if self.config.templates else None
+
+
+#: The environment variable that overrides `network_timeout` (a CI job, a test).
+NETWORK_TIMEOUT_ENV = "RELEASE_TOOL_NETWORK_TIMEOUT"
+
+
+def network_timeout(environ: Mapping[str, str], config: Config | None) -> float:
+    """RELEASE_TOOL_NETWORK_TIMEOUT if set (a positive number of seconds), else the config's
+    `network_timeout` (the default without a config)."""
+    value = environ.get(NETWORK_TIMEOUT_ENV)
+    if not value:
+        return DEFAULT_NETWORK_TIMEOUT if config is None else config.network_timeout
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < math.inf:  # NaN too
+        raise UsageError(
+            f"{NETWORK_TIMEOUT_ENV}={value!r} is not a positive number of seconds",
+            f"e.g. {NETWORK_TIMEOUT_ENV}=300, or unset it to use network_timeout from the config",
+        )
+    return seconds
 
 
 @dataclass(frozen=True)
@@ -103,6 +131,7 @@ class ReleaseRequest:
     only: frozenset[str] = frozenset()
     local: bool = False  # only the local steps: bump, commit, tag, push
     allow_unpushed: bool = False  # the push may publish local commits origin does not have
+    no_verify: bool = False  # skip the repository's commit hooks (git commit --no-verify)
     today: date = field(default_factory=date.today)
 
 

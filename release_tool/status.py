@@ -90,7 +90,7 @@ def collect_status(project: Project) -> StatusReport:
     local = repo.local_tags()
     remote_tags: dict[str, str] | None
     try:
-        remote_tags = dict(repo.ls_remote(config.remote).tags)
+        remote_tags = dict(repo.ls_remote(config.remote, project.network_timeout).tags)
     except ReleaseError:
         remote_tags = None
     head = repo.head_sha()

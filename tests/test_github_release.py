@@ -212,9 +212,8 @@ def test_draft_release_is_found_again_not_duplicated(sandbox: Sandbox, tmp_path:
     assert writes(sandbox, before) == []
     assert len(sandbox.state.releases(LIBRARY)) == 1
 
-    # Once the config stops asking for drafts, the same command publishes that draft. The
-    # plan cannot see it (it reads the release by tag, which hides drafts, to spare a request
-    # in the common case): the create's 422 "already_exists" finds it and updates it.
+    # Once the config stops asking for drafts, the same command publishes that draft (GitHub
+    # would accept a second, published release beside it: the plan looks for drafts too).
     published = library_project(sandbox, tmp_path)
     _, result = release(published, "current")
     (rel,) = sandbox.state.releases(LIBRARY)

@@ -83,7 +83,8 @@ def test_current_on_a_bare_tag_releases_it_under_that_tag(work: Path, sandbox: S
     assert "Released edx-proctoring 5.3.0 (5.3.0)." in err
     assert "push: skipped (already done: 5.3.0 is on origin)" in out
     (release,) = sandbox.state.releases(LIBRARY)
-    assert (release.tag_name, release.body) == ("5.3.0", "* Merged with the feature")
+    # The body is the section as Markdown (RST bullets → `-`).
+    assert (release.tag_name, release.body) == ("5.3.0", "- Merged with the feature")
     assert "v5.3.0" not in remote_refs(sandbox)
     assert run_git("tag", "--points-at", "HEAD", cwd=work) == "5.3.0"
     assert run_git("rev-parse", "HEAD", cwd=work) == head  # no release commit

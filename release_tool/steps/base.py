@@ -51,7 +51,9 @@ class Remote:
 
             project = self._project
             api = api_url(project.config.github_api, project.environ)
-            self._client = GitHub(api, project.token, policy=project.policy)
+            self._client = GitHub(
+                api, project.token, policy=project.policy, timeout=project.network_timeout
+            )
         return self._client
 
 

@@ -188,7 +188,9 @@ def plan_github_release(
     warning = actions_token_warning(project)
     if warning:
         notes_out.append(warning)
-    existing = gh.release_by_tag(config.repository, tag, drafts=config.draft_release)
+    # Drafts too, always: GitHub lets a published release be created beside a draft for the
+    # same tag, so a draft an earlier run left must be found (and published), not doubled.
+    existing = gh.release_by_tag(config.repository, tag, drafts=True)
     if existing is None:
         return StepPlan(STEP, (CreateReleaseAction(gh, desired),), notes=tuple(notes_out))
     changes = desired.differences(existing)

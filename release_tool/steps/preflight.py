@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from release_tool.errors import PreflightError, ReleaseError, UsageError, VersionError
 from release_tool.git_repo import (
     PendingRemote,
-    ReleaseLock,
     RemoteState,
     WorkingState,
     credentials_refused,
@@ -39,6 +38,8 @@ from release_tool.project import (
     releases_before,
     tag_spellings,
 )
+from release_tool.release_lock import ReleaseLock
+from release_tool.steps import NAMES
 from release_tool.steps.base import Planning
 from release_tool.steps.files import (
     NO_RELEASE,
@@ -47,6 +48,7 @@ from release_tool.steps.files import (
     own_lock_problems,
     plan_changelog,
     read_file_versions,
+    real_relpath,
     resolve_version,
     version_source,
 )
@@ -71,21 +73,30 @@ def combined(problems: list[ReleaseError] | tuple[ReleaseError, ...]) -> Release
     return unique[0] if len(unique) == 1 else PreflightError(unique)
 
 
-def gather(project: Project, request: ReleaseRequest) -> Facts:
+def gather(
+    project: Project, request: ReleaseRequest, steps: frozenset[str] = frozenset(NAMES)
+) -> Facts:
     """Read the world, decide the versions and the tag; raise every problem at once."""
-    found = survey(project, request)
+    found = survey(project, request, steps)
     if found.problems or found.facts is None:
         raise combined(found.problems)
     return found.facts
 
 
-def survey(project: Project, request: ReleaseRequest) -> Survey:
-    """Read the world and decide the versions and the tag, collecting every problem."""
+def survey(
+    project: Project, request: ReleaseRequest, steps: frozenset[str] = frozenset(NAMES)
+) -> Survey:
+    """Read the world and decide the versions and the tag, collecting every problem.
+
+    `steps` are the steps the request selects (the pipeline decides): what the commit and the
+    tag need (an identity, a signing key, tracked version files) is checked only when they
+    are made."""
     config, repo = project.config, project.repo
     problems: list[ReleaseError] = []
     recovery: Recovery | None = None
     found: list[FileVersion] = []
-    with repo.start_ls_remote(config.remote) as pending:  # the remote answers while we read
+    # The remote answers while we read.
+    with repo.start_ls_remote(config.remote, project.network_timeout) as pending:
         if ReleaseLock(repo).path.exists():  # a run was interrupted: its fate needs the remote
             from release_tool.steps import recover
 
@@ -153,6 +164,9 @@ def survey(project: Project, request: ReleaseRequest) -> Survey:
     except ReleaseError as exc:  # two headings for the version, nowhere to stamp one
         problems.append(exc)
         log, unreadable = None, True
+    if not resumed:
+        stamped = (log.old, log.stamped) if log else None
+        problems += _write_problems(project, steps, found, new, stamped)
     notes = log.notes if log else ""
     if not notes.strip() and not request.allow_empty_notes and not unreadable:
         where = config.changelog or "the changelog (none configured)"
@@ -332,15 +346,88 @@ def _git_problems(
     elif reachable:
         problems += _upstream_problems(project, head, remote)
     for tag in tag_spellings(config, new) if new else ():
-        for where, tags in (("locally", local_tags), (f"on {config.remote}", remote.tags)):
-            at = tags.get(tag)
-            if at is not None and not (resumed and at == head):
-                problems.append(
-                    UsageError(
-                        f"tag {tag} already exists {where}, on commit {at[:12]}",
-                        f"{new} was released before: pick another version, or delete the stale tag",
-                    )
+        published = remote.tags.get(tag)
+        at = local_tags.get(tag)
+        if at is not None and not (resumed and at == head):
+            problems.append(
+                UsageError(
+                    f"tag {tag} already exists locally, on commit {at[:12]}",
+                    f"{new} was released before: pick another version"
+                    if published is not None
+                    else f"pick another version, or delete the stale local tag (git tag -d {tag}) "
+                    "if it was never pushed",
                 )
+            )
+        if published is not None and not (resumed and published == head):
+            problems.append(
+                UsageError(
+                    f"tag {tag} already exists on {config.remote}, on commit {published[:12]}",
+                    f"{tag} is already on {config.remote}: {new} was released; pick another "
+                    "version",
+                )
+            )
+    return problems
+
+
+def _write_problems(
+    project: Project,
+    steps: frozenset[str],
+    found: list[FileVersion],
+    new: Version,
+    stamped: tuple[str, str] | None,
+) -> list[ReleaseError]:
+    """What predictably fails in the middle of the release, found before it starts: no
+    committer identity, a signing key git cannot use, a version file git does not track."""
+    config, repo = project.config, project.repo
+    edited = [
+        vf.path
+        for vf in config.version_files
+        if any(f.version != new for f in found if f.path == vf.path)
+    ]
+    if config.changelog and stamped and stamped[0] != stamped[1]:
+        edited.append(config.changelog)
+    commit = "commit" in steps and bool(edited)
+    tag = "tag" in steps
+    if not (commit or tag):
+        return []
+    paths = list(dict.fromkeys(real_relpath(project, path) for path in edited)) if commit else []
+    ready = repo.readiness(paths)
+    problems: list[ReleaseError] = []
+    if ready.ident is None:
+        said = ready.ident_error.removeprefix("git var failed: ")
+        problems.append(
+            UsageError(
+                f"git has no committer identity for the release {'commit' if commit else 'tag'}"
+                f": {said}",
+                'git config user.name "Your Name"; git config user.email you@example.org '
+                "(or set GIT_COMMITTER_NAME and GIT_COMMITTER_EMAIL)",
+            )
+        )
+    for path in ready.untracked:
+        if path in ready.ignored:
+            problems.append(
+                UsageError(
+                    f"{path} is ignored by git, so the release commit cannot hold it",
+                    f"track it (git add -f {path}; git commit), or take it out of version_files",
+                )
+            )
+        else:
+            problems.append(
+                UsageError(
+                    f"{path} is not tracked by git, so the release commit cannot hold it",
+                    f"git add {path} and commit it first, or take it out of version_files",
+                )
+            )
+    from release_tool.signing import signing_problems
+
+    problems += signing_problems(
+        ready.signing,
+        commit=commit,
+        tag=tag,
+        sign_tags=config.sign,
+        ident=ready.ident,
+        root=repo.root,
+    )
     return problems
 
 

@@ -8,7 +8,7 @@ refuses them without --allow-unpushed (see `pipeline.plan_release`).
 
 from __future__ import annotations
 
-from release_tool.git_repo import PushAction
+from release_tool.git_actions import PushAction
 from release_tool.plan import StepPlan
 from release_tool.steps.base import Planning
 
@@ -28,5 +28,12 @@ def plan(ctx: Planning) -> StepPlan:
     if not refspecs:
         return StepPlan(NAME, skipped=f"already done: {facts.tag} is on {config.remote}")
     publishes = tuple(str(c) for c in facts.unpushed) if refspecs[0].startswith("HEAD:") else ()
-    action = PushAction(ctx.project.repo, config.remote, tuple(refspecs), publishes=publishes)
+    action = PushAction(
+        ctx.project.repo,
+        config.remote,
+        tuple(refspecs),
+        config.branch,
+        publishes=publishes,
+        timeout=ctx.project.network_timeout,
+    )
     return StepPlan(NAME, (action,))
