@@ -100,6 +100,16 @@ class WaitForIndexAction:
     def details(self) -> str:
         return f"GET {self.url}\nAccept: {ACCEPT}"
 
+    def data(self) -> dict[str, Any]:
+        return {
+            "action": "wait-for-index",
+            "package": self.package,
+            "version": str(self.version),
+            "url": self.url,
+            "timeout": self.timeout,
+            "interval": self.interval,
+        }
+
     def apply(self, state: RunState) -> Outcome:
         start = time.monotonic()
         deadline = start + self.timeout

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -552,3 +553,21 @@ def test_a_crlf_pyproject_keeps_its_line_endings(tmp_path: Path) -> None:
     start = starting_config(tmp_path, discover(tmp_path))
     assert start.text.startswith(text + "\r\n[tool.release_tool]\r\n")
     assert "\n" not in start.text.replace("\r\n", "")
+
+
+def test_quiet_prints_the_final_line_and_json_the_document(tmp_path: Path) -> None:
+    shape = SHAPES["edx-when"]
+    repo = clone_of(tmp_path, shape.repository, shape.files(), shape.tags)
+    code, out, err = invoke(repo, "init", "--dry-run", "--json")
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["path"] == "release-tool.toml" and document["written"] is False
+    assert tomllib.loads(document["text"])["package"] == "edx-when"
+    assert document["notes"] == []
+    code, out, err = invoke(repo, "init", "-q")
+    assert code == 0, err
+    assert out == ""
+    assert err.strip() == (
+        "Wrote release-tool.toml: check it, commit it, then run `release-tool status`."
+    )
+    assert (repo / "release-tool.toml").is_file()
