@@ -55,6 +55,12 @@ if TYPE_CHECKING:
 CHANGELOG_NAMES = tuple(
     f"{stem}.{suffix}" for stem in ("CHANGELOG", "HISTORY", "CHANGES") for suffix in ("rst", "md")
 )
+#: npm's version files at the repository root, and their editors.
+NPM_FILES = (
+    ("package.json", "package_json"),
+    ("package-lock.json", "npm_lockfile"),
+    ("npm-shrinkwrap.json", "npm_lockfile"),
+)
 #: Top-level folders that are never the released package.
 _NOT_PACKAGES = frozenset(
     {"test", "tests", "doc", "docs", "build", "dist", "node_modules", "venv", "env", "scripts"}
@@ -195,11 +201,10 @@ def setup_py_argument(text: str, keyword: str) -> str | None:
 def version_files(root: Path, package: str, notes: list[str]) -> list[FoundFile]:
     """Every file that holds the version and that a release can edit (see the module doc)."""
     found = _package_inits(root, package)
-    found += [f for name in ("package.json",) if (f := _read_with(root, name, "package_json"))]
-    for name in ("package-lock.json", "npm-shrinkwrap.json"):
-        lockfile = _read_with(root, name, "npm_lockfile")
-        if lockfile:
-            found.append(lockfile)
+    for name, kind in NPM_FILES:
+        npm = _read_with(root, name, kind)
+        if npm:
+            found.append(npm)
     found += _setup_versions(root, notes)
     for folder in [root, *_package_dirs(root)]:
         version = _read_with(root, _relative(root, folder / "VERSION"), "pattern")
@@ -458,7 +463,7 @@ def _setup_versions(root: Path, notes: list[str]) -> list[FoundFile]:
         assert keyword is not None
         segment = ast.get_source_segment(text, keyword[0]) or ""
         literal = ast.get_source_segment(text, keyword[0].value) or ""
-        if literal[:1] in "'\"" and segment.endswith(literal) and "\n" not in segment:
+        if literal[:1] in ("'", '"') and segment.endswith(literal) and "\n" not in segment:
             quote = literal[0]
             search = f"{segment[: -len(literal)]}{quote}{{version}}{quote}"
             found += _pattern(root, "setup.py", search, text, notes)
