@@ -10,7 +10,8 @@ duplicating. A map of the package, top layer first (import-linter enforces the l
 - `cli/` — the only package that reads argv and the environment, prints and picks exit codes
   (`app` the group, `commands/` one module per command family, `run` exceptions → exit
   codes, `console` the output, `show` plans and results, `options` the arguments).
-- `rehearsal`, `status` — the whole pipeline against the sandbox; where a version stands.
+- `rehearsal`, `status`, `init` — the whole pipeline against the sandbox; where a version
+  stands; a starting configuration from what the repository shows.
 - `pipeline` — walks `steps.REGISTRY`: plans every selected step, then applies the actions in
   order with an explicit `plan.RunState`; the one place --skip/--only/--local are read.
 - `steps/` — one module per step (`recover`, `preflight`, `bump`, `commit`, `tag`, `push`,

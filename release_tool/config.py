@@ -1,9 +1,12 @@
-"""`[tool.release_tool]` in the released repository's pyproject.toml, as frozen dataclasses.
+"""The configuration, as frozen dataclasses: `[tool.release_tool]` in the released repository's
+pyproject.toml, or the same keys at the top level of `release-tool.toml` at its root (for the
+many libraries with setup.py/setup.cfg and no pyproject.toml); never both.
 
 Each field carries its TOML key, its help text and (where the type says too little) its check,
 right beside it, so this file is also the reference for the configuration. Loading is strict: an
 unknown key, a wrong type or a path outside the repository is a `ConfigError` naming the key path
-(`tool.release_tool.downstream[0].files`), never a silently ignored setting.
+(`tool.release_tool.downstream[0].files`, or `release-tool.toml: downstream[0].files`), never a
+silently ignored setting.
 """
 
 from __future__ import annotations
@@ -127,7 +130,7 @@ class VersionFile:
 
 @dataclass(frozen=True)
 class EmailConfig:
-    """`[tool.release_tool.email]`: the release notification email."""
+    """`[tool.release_tool.email]` (`[email]` in release-tool.toml): the notification email."""
 
     to: tuple[str, ...] = _opt(
         help="Recipients, e.g. ['release-notifications@edx.org'].",
@@ -158,7 +161,7 @@ class EmailConfig:
 
 @dataclass(frozen=True)
 class DownstreamConfig:
-    """One `[[tool.release_tool.downstream]]` entry: a repository that pins the package."""
+    """A `[[tool.release_tool.downstream]]` (`[[downstream]]`) entry: a repository pinning us."""
 
     repository: str = _opt(help="The downstream repository, 'owner/name'.", check=_check_repository)
     files: tuple[str, ...] = _opt(
@@ -192,7 +195,7 @@ class DownstreamConfig:
 
 @dataclass(frozen=True)
 class Config:
-    """`[tool.release_tool]`: everything the pipeline needs to know about the library."""
+    """`[tool.release_tool]` (or release-tool.toml): everything the pipeline needs to know."""
 
     package: str = _opt(
         help="The package's name on the index, e.g. 'edx-proctoring'.", check=_check_package
@@ -266,47 +269,100 @@ def file_kind_for(path: str) -> str | None:
     return "python" if name.endswith(".py") else None
 
 
-def load_config(root: Path) -> Config:
-    """Read and validate `[tool.release_tool]` from `root/pyproject.toml`."""
+#: The configuration file of a project that keeps it out of pyproject.toml.
+CONFIG_FILE = "release-tool.toml"
+PYPROJECT = "pyproject.toml"
+#: The key path of the configuration's top level in each file (see `_key_path`).
+_WHERE = {PYPROJECT: "tool.release_tool", CONFIG_FILE: f"{CONFIG_FILE}:"}
+
+
+@dataclass(frozen=True)
+class ConfigSource:
+    """Where the configuration lives: the file's name and its (unvalidated) table."""
+
+    file: str  # PYPROJECT or CONFIG_FILE
+    table: Any
+
+    @property
+    def where(self) -> str:
+        """The key path of the top level, as errors name it."""
+        return _WHERE[self.file]
+
+
+def find_config(root: Path) -> ConfigSource | None:
+    """The configuration of the repository at `root`: `[tool.release_tool]` in pyproject.toml
+    or the top level of release-tool.toml; None if neither holds one; a `ConfigError` naming
+    both files if both do, or naming the file that is not valid TOML."""
+    pyproject = _read_toml(root / PYPROJECT)
+    own = _read_toml(root / CONFIG_FILE)
+    section = None if pyproject is None else pyproject.get("tool", {}).get("release_tool")
+    if section is not None and own is not None:
+        raise ConfigError(
+            f"configuration in both {PYPROJECT} ([tool.release_tool]) and {CONFIG_FILE}",
+            f"keep one of them: move what {CONFIG_FILE} adds into [tool.release_tool] and "
+            f"delete it, or the other way round",
+        )
+    if own is not None:
+        return ConfigSource(CONFIG_FILE, own)
+    if section is not None:
+        return ConfigSource(PYPROJECT, section)
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any] | None:
+    """A TOML file's data, None if there is no such file."""
     import tomlkit  # deferred: start-up time matters for `--help`
     from tomlkit.exceptions import ParseError
 
     from release_tool.textfiles import read_text
 
-    pyproject = root / "pyproject.toml"
     try:
-        text = read_text(pyproject, "pyproject.toml")  # not UTF-8, a NUL byte: a UsageError
-    except FileNotFoundError:
-        raise ConfigError(
-            f"no pyproject.toml in {root}",
-            "run in the library's repository (or -C DIR), with a [tool.release_tool] section",
-        ) from None
+        text = read_text(path, path.name)  # not UTF-8, a NUL byte: a UsageError
+    except (FileNotFoundError, NotADirectoryError):
+        return None
     if text.startswith("\ufeff"):
         raise ConfigError(
-            "pyproject.toml starts with a byte-order mark (U+FEFF), which TOML readers such "
+            f"{path.name} starts with a byte-order mark (U+FEFF), which TOML readers such "
             "as pip's refuse",
-            "save pyproject.toml as UTF-8 without a BOM",
+            f"save {path.name} as UTF-8 without a BOM",
         )
     try:
-        document = tomlkit.parse(text).unwrap()
+        data: dict[str, Any] = tomlkit.parse(text).unwrap()
     except ParseError as exc:
         raise ConfigError(
-            f"pyproject.toml is not valid TOML: {exc}", "fix the syntax error it names"
+            f"{path.name} is not valid TOML: {exc}", "fix the syntax error it names"
         ) from None
-    section = document.get("tool", {}).get("release_tool")
-    if section is None:
+    return data
+
+
+def load_config(root: Path) -> Config:
+    """Read and validate the configuration of the repository at `root` (see `find_config`)."""
+    source = find_config(root)
+    if source is None:
+        hint = "run `release-tool init` to write a starting configuration"
+        if (root / PYPROJECT).is_file():
+            raise ConfigError(
+                f"{PYPROJECT} has no [tool.release_tool] section and there is no {CONFIG_FILE}",
+                f"{hint}, or see docs/configuration.md",
+            )
         raise ConfigError(
-            "pyproject.toml has no [tool.release_tool] section",
-            "add one: see 'Using it on your library' in the README",
+            f"no {PYPROJECT} or {CONFIG_FILE} in {root}",
+            f"run in the library's repository (or -C DIR); {hint}",
         )
-    return config_from_mapping(section, root)
+    return config_from_mapping(source.table, root, source.where)
 
 
-def config_from_mapping(data: Any, root: Path) -> Config:
-    """Build a Config from already-parsed TOML data; `root` confines every path."""
-    config = _build(Config, data, "tool.release_tool", root)
+def config_from_mapping(data: Any, root: Path, where: str = "tool.release_tool") -> Config:
+    """Build a Config from already-parsed TOML data; `root` confines every path; `where` is
+    the key path of `data` in errors (`release-tool.toml:` for that file's top level)."""
+    config = _build(Config, data, where, root)
     assert isinstance(config, Config)
     return config
+
+
+def _key_path(where: str, key: str) -> str:
+    """`tool.release_tool.sign`, or `release-tool.toml: sign` at that file's top level."""
+    return f"{where} {key}" if where.endswith(":") else f"{where}.{key}"
 
 
 def _build(cls: type[Any], data: Any, where: str, root: Path) -> Any:
@@ -319,13 +375,13 @@ def _build(cls: type[Any], data: Any, where: str, root: Path) -> Any:
     unknown = sorted(set(data) - set(fields))
     if unknown:
         raise ConfigError(
-            f"{where}.{unknown[0]}: unknown key",
+            f"{_key_path(where, unknown[0])}: unknown key",
             f"known keys here: {', '.join(sorted(fields))}",
         )
     hints = typing.get_type_hints(cls)
     values: dict[str, Any] = {}
     for key, f in fields.items():
-        path = f"{where}.{key}"
+        path = _key_path(where, key)
         if key not in data:
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                 raise ConfigError(
@@ -473,6 +529,18 @@ def reference_markdown() -> str:
         "a test keeps it in step. The same keys as a JSON Schema, for editors, "
         "`check-jsonschema` and `validate-pyproject`: "
         "[config.schema.json](config.schema.json).",
+        "",
+        "## Where the configuration lives",
+        "",
+        f"Either in `{PYPROJECT}`, under `[tool.release_tool]`, or in a `{CONFIG_FILE}` at the "
+        "repository's root, with the same keys at its top level (`[email]` and "
+        "`[[downstream]]` for the tables below) — for a library with `setup.py` or "
+        "`setup.cfg` and no pyproject.toml. Never both: a repository with both is refused, "
+        "naming the two files. Errors name the key path: "
+        "`tool.release_tool.downstream[0].labels`, or "
+        f"`{CONFIG_FILE}: downstream[0].labels`. `release-tool init` writes a starting "
+        "configuration from what it finds in the repository (into pyproject.toml if the "
+        f"project has one, else into {CONFIG_FILE}).",
         "",
     ]
     for title, cls in sections:

@@ -1,12 +1,13 @@
 """A JSON Schema of the configuration, generated from the config dataclasses.
 
-The schema describes the `[tool.release_tool]` table itself (the same keys are the top level of
-a `release-tool.toml`), so editors with a TOML language server, `check-jsonschema` and
-`validate-pyproject` (through the plugin `validate_pyproject_plugin`, registered as the
-`validate_pyproject.tool_schema` entry point `release_tool`) check a configuration before a
-release does. It is generated, never written by hand: `python -m release_tool.config_schema`
-prints it; `release_tool/config.schema.json` (shipped in the wheel) and
-`docs/config.schema.json` are its output, and a test keeps both in step with `config.py`.
+The schema describes the `[tool.release_tool]` table itself, and so also a whole
+`release-tool.toml` (the same keys at its top level): editors with a TOML language server,
+`check-jsonschema --schemafile … release-tool.toml` and `validate-pyproject` (through the
+plugin `validate_pyproject_plugin`, registered as the `validate_pyproject.tool_schema` entry
+point `release_tool`) check a configuration before a release does. It is generated, never
+written by hand: `python -m release_tool.config_schema` prints it;
+`release_tool/config.schema.json` (shipped in the wheel) and `docs/config.schema.json` are its
+output, and a test keeps both in step with `config.py`.
 
 What the loader checks with code is carried over where JSON Schema can say it: the
 repository and package name patterns, `{version}` in `tag_format` and `search`, a version

@@ -24,6 +24,7 @@ COMMANDS = {
     "plan": "release",
     "bump": "release",
     "status": "status",
+    "init": "init",
     "email": "released",
     "downstream": "released",
     "sandbox": "sandbox",

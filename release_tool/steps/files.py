@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePosixPath
+from typing import Any
 
 from release_tool import changelog
 from release_tool.config import VersionFile
@@ -115,6 +116,11 @@ def version_from_vcs(project: Project) -> bool:
         data = tomllib.loads(read_text(path))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return False
+    return derives_version_from_vcs(data)
+
+
+def derives_version_from_vcs(data: Mapping[str, Any]) -> bool:
+    """Whether pyproject.toml's `data` declares a dynamic version a git-based plugin derives."""
     meta = data.get("project")
     if not isinstance(meta, dict) or "version" not in meta.get("dynamic", []):
         return False

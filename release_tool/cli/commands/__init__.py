@@ -2,6 +2,7 @@
 
 - `release`: `release BUMP`, `plan BUMP`, `bump BUMP`
 - `status`: `status`
+- `init`: `init` (a starting configuration)
 - `released`: `email VERSION`, `downstream VERSION` (one step, for a version released earlier)
 - `sandbox`: `sandbox serve`
 - `rehearse`: `rehearse [BUMP]`
