@@ -1,6 +1,6 @@
 """release_tool's benchmarks (issue #8): `nox -s bench`, or `python benchmarks/run.py`.
 
-Four benchmarks, each comparing contenders measured side by side in the same loop:
+Five benchmarks, the first four comparing contenders measured side by side in the same loop:
 
     local       `release-tool plan patch --local` vs `tbump --dry-run` vs `bump-my-version
                 bump --dry-run`, on an edx-proctoring-shaped repository
@@ -8,12 +8,15 @@ Four benchmarks, each comparing contenders measured side by side in the same loo
     release     the full example release against the sandbox: total and per step
     downstream  the downstream PR through the API vs a `git clone --depth 1` + push, on an
                 edx-platform-shaped downstream at 1×, 4× and 16× (16× ≈ edx-platform)
+    biglock     `release-tool plan patch --local` with a 50 MB package-lock.json: wall time
+                and peak RSS against the targets (under 3 s, under 300 MB)
 
 Writes `benchmarks/results/results.md` (Markdown tables) and `results.json` (every sample).
 Everything is generated locally; the big downstream repositories are cached under
 `benchmarks/.cache/` (delete it to regenerate). Options: --runs N (default 7), --warmup N
 (default 1), --quick (5 runs, sizes 1× and 4×), --only NAME (repeatable), --sizes 1,4,16,
---out DIR, --cache DIR, --keep (keep the scratch folder).
+--lock-mb MB (the big lockfile's size, default 50), --out DIR, --cache DIR, --keep (keep the
+scratch folder).
 """
 
 from __future__ import annotations
@@ -40,16 +43,23 @@ BENCHMARKS: dict[str, Callable[[Context], Section]] = {}
 
 def _register() -> None:
     # Imported here so `--help` answers before release_tool and the sandbox are imported.
+    from biglock_bench import big_lockfile_plan
     from downstream_bench import downstream_pr
     from local_bench import dry_run, startup
     from release_bench import full_release
 
     BENCHMARKS.update(
-        {"local": dry_run, "startup": startup, "release": full_release, "downstream": downstream_pr}
+        {
+            "local": dry_run,
+            "startup": startup,
+            "release": full_release,
+            "downstream": downstream_pr,
+            "biglock": big_lockfile_plan,
+        }
     )
 
 
-NAMES = ("local", "startup", "release", "downstream")
+NAMES = ("local", "startup", "release", "downstream", "biglock")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -70,6 +80,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--sizes",
         help="downstream sizes in sixteenths of edx-platform, e.g. 1,4,16 (default) or 0.1",
     )
+    parser.add_argument(
+        "--lock-mb", type=float, default=50.0, help="the big lockfile's size in MB (default 50)"
+    )
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "results", help="results folder")
     parser.add_argument(
         "--cache", type=Path, default=BENCH_DIR / ".cache", help="generated repositories"
@@ -85,6 +98,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.sizes = [Size(float(x)) for x in sizes.split(",")]
     except ValueError:
         parser.error(f"--sizes: {sizes!r} is not a list of numbers")
+    if args.lock_mb <= 0:
+        parser.error("--lock-mb must be positive")
     if any(s.scale <= 0 for s in args.sizes):
         parser.error("--sizes must be positive")
     return args
@@ -126,7 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     def log(message: str) -> None:
         print(f"[{time.perf_counter() - started:6.1f}s] {message}", file=sys.stderr, flush=True)
 
-    ctx = Context(args.runs, args.warmup, args.sizes, scratch, args.cache.resolve(), log)
+    ctx = Context(
+        args.runs, args.warmup, args.sizes, scratch, args.cache.resolve(), log, lock_mb=args.lock_mb
+    )
     # What a command that uses almost no memory reports: the floor of every peak RSS figure.
     info["rss_floor_mib"] = round(run_process(["true"], cwd=scratch, env=ctx.env).maxrss_kb / 1024)
     sections: list[Section] = []
@@ -147,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         "runs": args.runs,
         "warmup": args.warmup,
         "sizes": [s.scale for s in args.sizes],
+        "lock_mb": args.lock_mb,
         "only": args.only or list(NAMES),
     }
     md, js = write(args.out, sections, info, config)

@@ -199,7 +199,7 @@ def load_project(
 ) -> Project:
     from release_tool.config import load_config
     from release_tool.git_repo import GitRepo
-    from release_tool.project import Project
+    from release_tool.project import Project, network_timeout
 
     environ = dict(os.environ)
     root = directory.resolve()
@@ -220,6 +220,7 @@ def load_project(
         environ=environ,
         policy=retry_policy(environ),
         poll_interval=_seconds(environ, "RELEASE_TOOL_POLL_INTERVAL", 10.0),
+        network_timeout=network_timeout(environ, config),
         progress=progress.update if progress else None,
     )
 
@@ -455,7 +456,15 @@ _release_options = _options(
         is_flag=True,
         help="Send the notification email through SMTP, not only the draft.",
     ),
+    click.option(
+        "--allow-unpushed",
+        is_flag=True,
+        help="Let the push publish local commits the remote's branch does not have yet.",
+    ),
     click.option("--quiet", "-q", is_flag=True, help="No progress lines, only errors."),
+    click.option(
+        "--no-verify", is_flag=True, help="Skip the repository's commit hooks (git --no-verify)."
+    ),
 )
 
 
@@ -474,6 +483,8 @@ def _request(options: dict[str, Any]) -> ReleaseRequest:
         skip=frozenset(options.get("skip", ())),
         only=frozenset(options.get("only", ())),
         local=bool(options.get("local")),
+        allow_unpushed=options.get("allow_unpushed", False),
+        no_verify=bool(options.get("no_verify")),
         today=date.today(),
     )
 
@@ -516,7 +527,7 @@ def release(directory: Path, /, **options: Any) -> None:
     OUTPUT.quiet = options["quiet"]
 
     def body() -> None:
-        from release_tool.pipeline import plan_release, run_release
+        from release_tool.pipeline import check_applicable, plan_release, run_release
 
         request = _request(options)
         progress = Progress()
@@ -529,6 +540,7 @@ def release(directory: Path, /, **options: Any) -> None:
             report_to_actions(plan, None)
             OUTPUT.info("\nDry run: nothing was changed.", style="bold")
             return
+        check_applicable(plan)  # refused before asking: unpushed commits, no token
         confirm_or_refuse(options["yes"])
         try:
             result = run_release(project, plan, progress)
@@ -716,6 +728,20 @@ def sandbox() -> None:
     type=click.Path(path_type=Path, file_okay=False),
     help="Also serve the wheels and sdists in DIR as a package index at /simple/.",
 )
+@click.option(
+    "--rename",
+    "renames",
+    multiple=True,
+    metavar="OWNER/OLD=OWNER/NEW",
+    help="Rename a repository first; the old name redirects, as on GitHub. Repeatable.",
+)
+@click.option(
+    "--app",
+    "apps",
+    multiple=True,
+    metavar="ID:KEYFILE",
+    help="A GitHub App (its private key in PEM), installed on every owner. Repeatable.",
+)
 def serve(
     root: Path,
     port: int,
@@ -723,7 +749,9 @@ def serve(
     grants: tuple[str, ...],
     faults: tuple[str, ...],
     seed: str | None,
-    index_dir: Path | None = None,
+    index_dir: Path | None,
+    renames: tuple[str, ...],
+    apps: tuple[str, ...],
 ) -> None:
     """Serve a sandbox until interrupted, printing its API URL."""
 
@@ -735,6 +763,8 @@ def serve(
             OUTPUT.add_secret(token)
         parsed_grants = [sb.parse_grant(spec) for spec in grants]
         parsed_faults = [sb.parse_fault(spec) for spec in faults]
+        parsed_renames = [sb.parse_rename(spec) for spec in renames]
+        parsed_apps = [sb.parse_app(spec) for spec in apps]
         if seed:
             sb.seed_example(root)
         server = sb.Sandbox(
@@ -744,6 +774,8 @@ def serve(
             grants=parsed_grants,
             faults=parsed_faults,
             index=index_dir,
+            renames=parsed_renames,
+            apps=parsed_apps,
         )
 
         def ready(s: sb.Sandbox) -> None:
@@ -810,7 +842,9 @@ def rehearse(directory: Path, /, **options: Any) -> None:
         workspace = options["workspace"] or Path(tempfile.mkdtemp(prefix="release-tool-rehearsal-"))
         workspace.mkdir(parents=True, exist_ok=True)
         source = None if options["example"] else directory.resolve()
-        rehearsal = prepare(source, workspace, downstream_from=options["downstream_from"])
+        rehearsal = prepare(
+            source, workspace, downstream_from=options["downstream_from"], environ=os.environ
+        )
         OUTPUT.add_secret(rehearsal.token)
         try:
             OUTPUT.info(

@@ -22,6 +22,10 @@ from release_tool.errors import ConfigError
 FileKind = Literal["python", "package_json", "npm_lockfile", "pyproject", "pattern"]
 FILE_KINDS: tuple[str, ...] = typing.get_args(FileKind)
 
+#: Seconds one network operation may take (`network_timeout`): a stalled remote fails the
+#: step instead of hanging the run.
+DEFAULT_NETWORK_TIMEOUT = 120.0
+
 _REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _PACKAGE_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _EMAIL_RE = re.compile(r"^[^@\s<>\"(),;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -230,6 +234,13 @@ class Config:
     wait_for_index: bool = _opt(False, help="Wait until the version is on the index before PRs.")
     index_url: str = _opt("https://pypi.org/simple/", help="PEP 691 simple index to wait on.")
     index_timeout: float = _opt(900.0, help="Seconds to wait for the index.", check=_check_positive)
+    network_timeout: float = _opt(
+        DEFAULT_NETWORK_TIMEOUT,
+        help="Seconds one network operation may take in all (a git push, ls-remote or clone; "
+        "one GitHub API request; one look at the package index); or "
+        "RELEASE_TOOL_NETWORK_TIMEOUT.",
+        check=_check_positive,
+    )
     templates: str | None = _opt(
         None, help="Folder of templates overriding the bundled ones (same file names).", path=True
     )
@@ -260,14 +271,22 @@ def load_config(root: Path) -> Config:
     import tomlkit  # deferred: start-up time matters for `--help`
     from tomlkit.exceptions import ParseError
 
+    from release_tool.textfiles import read_text
+
     pyproject = root / "pyproject.toml"
     try:
-        text = pyproject.read_text(encoding="utf-8")
+        text = read_text(pyproject, "pyproject.toml")  # not UTF-8, a NUL byte: a UsageError
     except FileNotFoundError:
         raise ConfigError(
             f"no pyproject.toml in {root}",
             "run in the library's repository (or -C DIR), with a [tool.release_tool] section",
         ) from None
+    if text.startswith("\ufeff"):
+        raise ConfigError(
+            "pyproject.toml starts with a byte-order mark (U+FEFF), which TOML readers such "
+            "as pip's refuse",
+            "save pyproject.toml as UTF-8 without a BOM",
+        )
     try:
         document = tomlkit.parse(text).unwrap()
     except ParseError as exc:

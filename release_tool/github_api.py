@@ -32,6 +32,7 @@ the Authorization header; PyGithub's messages carry the response body, never the
 from __future__ import annotations
 
 import base64
+import json
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -40,6 +41,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from release_tool import __version__
+from release_tool.config import DEFAULT_NETWORK_TIMEOUT
 from release_tool.errors import ReleaseError, UsageError
 from release_tool.project import RetryPolicy
 
@@ -195,9 +197,11 @@ class GitHub:
         *,
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        timeout: float = DEFAULT_NETWORK_TIMEOUT,
     ) -> None:
         self.api = api.rstrip("/")
         self.policy = policy or RetryPolicy()
+        self.timeout = timeout  # the overall deadline of one request (github_transport)
         self._token = token
         self._sleep = sleep
         self._client: Github | None = None
@@ -223,6 +227,9 @@ class GitHub:
                 seconds_between_writes=0,
                 lazy=True,
             )
+            from release_tool.github_transport import install
+
+            install(self._client, self.timeout, urlsplit(self.api).path)
         return self._client
 
     def _repo(self, full_name: str) -> Repository:
@@ -674,10 +681,30 @@ class GitHub:
         from github.GithubException import GithubException, RateLimitExceededException
         from requests.exceptions import RequestException
 
+        from release_tool.github_transport import DeadlineTimeout, NotJson
+
         try:
             yield
         except ReleaseError:
             raise
+        except DeadlineTimeout as exc:
+            raise ReleaseError(
+                f"GitHub at {self.api} did not answer in time while {what}: {exc}",
+                "check the network, then run the same command again (the deadline of one "
+                "request is network_timeout, or RELEASE_TOOL_NETWORK_TIMEOUT)",
+            ) from exc
+        except NotJson as exc:
+            raise UsageError(
+                f"{exc} from {self.api} while {what}",
+                "is github_api (or RELEASE_TOOL_GITHUB_API) GitHub's API? A proxy or a "
+                "captive portal may be answering in its place",
+            ) from exc
+        except json.JSONDecodeError as exc:  # JSON said, something else sent
+            raise UsageError(
+                f"GitHub's answer while {what} is not valid JSON: {exc}",
+                "is github_api (or RELEASE_TOOL_GITHUB_API) GitHub's API? A proxy may be "
+                "answering in its place",
+            ) from exc
         except RateLimitExceededException as exc:
             wait = _rate_limit_wait(exc)
             when = f" (it resets in {wait / 60:.0f} min)" if wait >= 60 else ""

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Protocol, runtime_checkable
 
+from release_tool.errors import ReleaseError
 from release_tool.versions import Version
 
 
@@ -89,6 +90,14 @@ class Undoable(Protocol):
     def undo(self) -> None: ...
 
 
+@runtime_checkable
+class Uncertain(Protocol):
+    """An action whose failure does not prove it did nothing (the push: the remote may have
+    taken it and the answer been lost). `landed()` asks the world; it raises when it cannot."""
+
+    def landed(self) -> bool: ...
+
+
 @dataclass(frozen=True)
 class StepPlan:
     """A pipeline step: its actions, or the reason it has nothing to do."""
@@ -111,6 +120,9 @@ class ReleasePlan:
     steps: tuple[StepPlan, ...]
     resumed: bool = False  # HEAD already carries this release: finishing it, not bumping again
     head: str | None = None  # HEAD when planned: a run refuses to apply a plan made before a change
+    # What stops a real run from applying this plan (a dry run shows it): unpushed commits
+    # without --allow-unpushed, no token for a remote step.
+    blockers: tuple[ReleaseError, ...] = field(default=(), compare=False)
 
     @property
     def known(self) -> RunState:
@@ -131,6 +143,7 @@ class ReleasePlan:
             "version": str(self.new),
             "tag": self.tag,
             "resumed": self.resumed,
+            "blockers": [{"error": b.message, "hint": b.hint} for b in self.blockers],
             "steps": [
                 {
                     "name": step.name,

@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from release_tool import example
-from release_tool.config import load_config
+from release_tool.config import Config, load_config
 from release_tool.git_repo import GitRepo, build_repository, clone, run_git
 from release_tool.pipeline import RunResult
 from release_tool.plan import ReleasePlan
-from release_tool.project import Project
+from release_tool.project import Project, network_timeout
 from release_tool.sandbox import Sandbox, copy_repository, seed_example
 
 USER = "maintainer"
@@ -39,16 +40,25 @@ class Rehearsal:
 
 
 def prepare(
-    source: Path | None, workspace: Path, *, downstream_from: Path | None = None, port: int = 0
+    source: Path | None,
+    workspace: Path,
+    *,
+    downstream_from: Path | None = None,
+    port: int = 0,
+    environ: Mapping[str, str] | None = None,
 ) -> Rehearsal:
-    """Build the sandbox and the working copy; `source=None` rehearses the bundled example."""
+    """Build the sandbox and the working copy; `source=None` rehearses the bundled example.
+
+    From `environ`, only RELEASE_TOOL_NETWORK_TIMEOUT is read (the deadline of the clone and
+    of every request, as in a release)."""
     root = workspace / "sandbox"
+    source_config: Config | None = None
     if source is None:
         seed_example(root)
         library = example.LIBRARY
         names = [example.LIBRARY, example.DOWNSTREAM]
     else:
-        config = load_config(source)
+        config = source_config = load_config(source)
         library = config.repository
         copy_repository(root, source, library)
         names = [library]
@@ -61,8 +71,9 @@ def prepare(
     ).start()
     work = workspace / "work" / library.split("/")[1]
     work.parent.mkdir(parents=True, exist_ok=True)
+    environ = environ or {}
     try:
-        clone(sandbox.git_url(library), work, token)
+        clone(sandbox.git_url(library), work, token, network_timeout(environ, source_config))
         # A throwaway clone gets its own identity, so a fresh machine without git's user.name
         # can rehearse; the library's real history is not touched.
         run_git("config", "user.name", "release-tool rehearsal", cwd=work)
@@ -72,7 +83,14 @@ def prepare(
     except BaseException:
         sandbox.stop()
         raise
-    project = Project(root=work, config=config, repo=GitRepo(work, token), token=token, environ={})
+    project = Project(
+        root=work,
+        config=config,
+        repo=GitRepo(work, token),
+        token=token,
+        environ={},
+        network_timeout=network_timeout(environ, config),
+    )
     return Rehearsal(sandbox, workspace, project, token, tuple(names))
 
 

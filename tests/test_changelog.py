@@ -148,7 +148,11 @@ def test_header_versions_in_either_spelling() -> None:
         "[5.3.0-rc.1] - 2025-01-01\n~~~\n* rc\n\n[5.2]\n~~~\n* two parts\n\n[1.2.3.post1]\n* odd\n"
     )
     sections = parse_sections(text, "rst")
-    assert [s.version for s in sections] == [Version(5, 3, 0, ("rc", 1)), Version(5, 2, 0), None]
+    assert [s.version for s in sections] == [
+        Version(5, 3, 0, ("rc", 1)),
+        Version(5, 2, 0),
+        Version(1, 2, 3, post=1),  # PEP 440 post-releases are versions too
+    ]
     assert [s.title for s in sections] == ["5.3.0-rc.1", "5.2", "1.2.3.post1"]
     assert release_notes(text, Version(5, 3, 0, ("rc", 1)), "rst") == "* rc"
 

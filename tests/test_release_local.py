@@ -85,12 +85,17 @@ def test_release_minor_of_todays_edx_proctoring(library: Path) -> None:
 
 
 def test_rerun_after_success_does_nothing_and_says_so(library: Path) -> None:
+    """`current` (or the version itself) finishes a release; a bump word names the next one."""
     assert invoke(library, "release", "minor", "--yes")[0] == 0
     before = snapshot(library)
-    code, out, err = invoke(library, "release", "minor", "--yes")
+    code, out, err = invoke(library, "release", "current", "--yes")
     assert code == 0, err
     assert snapshot(library) == before
     assert "finishing the release HEAD already carries" in out
+    assert "Nothing to do" in err
+    code, out, err = invoke(library, "release", "5.3.0", "--yes")
+    assert code == 0, err
+    assert snapshot(library) == before
     assert "Nothing to do" in err
 
 
@@ -140,7 +145,7 @@ def test_push_failure_then_tag_already_local_is_resumed(library: Path) -> None:
     """A run killed between tag and push leaves a local tag at HEAD: the re-run pushes it."""
     assert invoke(library, "release", "minor", "--yes", "--skip", "push")[0] == 0
     assert run_git("ls-remote", "--tags", "origin", cwd=library).count("v5.3.0") == 0
-    code, out, err = invoke(library, "release", "minor", "--yes")
+    code, out, err = invoke(library, "release", "current", "--yes")
     assert code == 0, err
     assert "HEAD is already tagged v5.3.0" in out
     assert "v5.3.0" in run_git("ls-remote", "--tags", "origin", cwd=library)

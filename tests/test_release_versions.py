@@ -196,6 +196,7 @@ def test_setuptools_scm_project_commits_package_json_and_tags(scm_repo: Path) ->
         CHANGELOG.replace("[1.2.0]", "[1.3.0]").replace("first feature", "emails")
     )
     git(scm_repo, "commit", "-qam", "docs: next")
+    git(scm_repo, "push", "-q", "origin", "main")  # reviewed and merged, as a maintainer would
     code, out, err = invoke(scm_repo, "release", "minor", "--pre", "rc", "--yes")
     assert code == 0, err
     assert '"version": "1.4.0-rc.1"' in (scm_repo / "package.json").read_text()
@@ -244,9 +245,9 @@ def test_tag_only_project_makes_no_commit_and_pushes_only_the_tag(
     assert run_git("rev-parse", "v1.2.1^{commit}", cwd=origin) == head
     assert git(repo, "status", "--porcelain") == ""
 
-    # The same command again: HEAD carries the tag, nothing to do.
+    # `current` again: HEAD carries the tag, nothing to do (`patch` would name 1.2.2).
     before = snapshot(repo)
-    code, out, err = invoke(repo, "release", "patch", "--yes", "--allow-empty-notes")
+    code, out, err = invoke(repo, "release", "current", "--yes", "--allow-empty-notes")
     assert code == 0, err
     assert snapshot(repo) == before
     code, out, _ = invoke(repo, "status", "--json")

@@ -11,10 +11,18 @@ from __future__ import annotations
 import dataclasses
 
 from release_tool.downstream import Upgrade, plan_downstream
+from release_tool.errors import ReleaseError
 from release_tool.github_api import GitHub, release_web_url
 from release_tool.plan import StepPlan
-from release_tool.project import Project, tag_name
-from release_tool.steps.base import Planning, Remote, require_token
+from release_tool.project import Project
+from release_tool.steps.base import (
+    Planning,
+    Remote,
+    anonymous_note,
+    not_checked,
+    released_tag,
+    require_token,
+)
 from release_tool.steps.files import release_notes
 from release_tool.steps.github_release import release_url
 from release_tool.versions import Version
@@ -26,6 +34,7 @@ def upgrade_of(
     gh: GitHub,
     project: Project,
     version: Version,
+    tag: str,
     notes: str,
     release: str,
     previous: Version | None,
@@ -34,7 +43,7 @@ def upgrade_of(
     return Upgrade(
         package=config.package,
         version=version,
-        tag=tag_name(config, version),
+        tag=tag,
         notes=notes,
         release_url=release,
         repository=config.repository,
@@ -47,12 +56,24 @@ def plan(ctx: Planning) -> StepPlan:
     project, facts = ctx.project, ctx.facts
     if not project.config.downstream:
         return StepPlan(NAME, skipped="not configured")
-    require_token(project, "the downstream PRs")
     gh = ctx.remote.github()
-    upgrade = upgrade_of(
-        gh, project, facts.new, facts.notes_markdown, release_url(ctx), facts.upgraded_from
-    )
-    return plan_downstream(gh, project.config, upgrade, templates=project.templates)
+    try:
+        upgrade = upgrade_of(
+            gh,
+            project,
+            facts.new,
+            facts.tag,
+            facts.notes_markdown,
+            release_url(ctx),
+            facts.upgraded_from,
+        )
+        planned = plan_downstream(gh, project.config, upgrade, templates=project.templates)
+    except ReleaseError as exc:
+        if project.token:
+            raise
+        return not_checked(NAME, exc)
+    notes = anonymous_note(project)
+    return dataclasses.replace(planned, notes=(*planned.notes, *notes)) if notes else planned
 
 
 def plan_released(project: Project, version: Version) -> StepPlan:
@@ -62,11 +83,11 @@ def plan_released(project: Project, version: Version) -> StepPlan:
         return StepPlan(NAME, skipped="not configured")
     require_token(project, "the downstream PRs")
     gh = Remote(project).github()
-    tag = tag_name(config, version)
+    tag = released_tag(project, version)
     release = gh.release_by_tag(config.repository, tag, drafts=True)
     url = release.html_url if release else release_web_url(gh.api, config.repository, tag)
     upgrade = upgrade_of(
-        gh, project, version, release_notes(project, version, markdown=True), url, None
+        gh, project, version, tag, release_notes(project, version, markdown=True), url, None
     )
     step = plan_downstream(gh, config, upgrade, templates=project.templates)
     if release is None:

@@ -14,12 +14,12 @@ from datetime import date
 from release_tool import changelog
 from release_tool.email import EmailContext, notes_format_for, plan_email_actions
 from release_tool.errors import UsageError
-from release_tool.files.write import read_text
 from release_tool.github_api import api_url, release_web_url, web_url
 from release_tool.plan import RunState, StepPlan
-from release_tool.project import Project, releases_before, tag_name
-from release_tool.steps.base import Planning
+from release_tool.project import Project, releases_before
+from release_tool.steps.base import Planning, released_tag
 from release_tool.steps.files import release_notes
+from release_tool.textfiles import read_text
 from release_tool.versions import Version
 
 NAME = "email"
@@ -108,9 +108,16 @@ def released_facts(project: Project, version: Version, today: date) -> EmailFact
     config = project.config
     notes, day = release_notes(project, version), today
     if config.changelog and (project.root / config.changelog).is_file():
-        log = changelog.parse(read_text(project.root / config.changelog), config.changelog)
+        log = changelog.parse(
+            read_text(project.root / config.changelog, config.changelog), config.changelog
+        )
         section = log.section(version)
         if section is not None and section.date:
             day = section.date
-    previous = releases_before(config, project.repo.local_tags(), version)
-    return EmailFacts(version, previous, tag_name(config, version), notes, day)
+    tag = released_tag(project, version)
+    # The release before it: the highest version tag reachable from its tag (from HEAD when
+    # it has none), so a maintenance branch's release does not name master's as previous.
+    tags = project.repo.local_tags()
+    reachable = project.repo.local_tags(merged=tag if tag in tags else "HEAD")
+    previous = releases_before(config, reachable, version)
+    return EmailFacts(version, previous, tag, notes, day)

@@ -25,8 +25,9 @@ from release_tool import changelog
 from release_tool.config import VersionFile
 from release_tool.errors import ReleaseError, UsageError
 from release_tool.files import Editor, editor_for
-from release_tool.files.write import WriteFileAction, read_text
+from release_tool.files.write import WriteFileAction
 from release_tool.project import FileVersion, Project, ReleaseRequest, last_release
+from release_tool.textfiles import read_text
 from release_tool.versions import Version, bump, check_newer, parse_file_version
 
 #: The current version when a tag-versioned project has no release yet (an explicit first
@@ -43,11 +44,30 @@ _VCS_REQUIREMENTS = {
 }
 
 
+def real_relpath(project: Project, relpath: str) -> str:
+    """The repository path of the file `relpath` names: itself, or — when it is a symlink (or
+    lies under one) — the file the link leads to, which is what git tracks and what an edit
+    changes (the link stays a link). A link that leads out of the repository, or into
+    `.git`, is refused."""
+    path = project.root / relpath
+    target = path.resolve()
+    root = project.root.resolve()
+    if target == root / relpath:
+        return relpath
+    if not target.is_relative_to(root) or target.relative_to(root).parts[:1] == (".git",):
+        raise UsageError(
+            f"{relpath}: a symlink that leads outside the repository ({target})",
+            "a version file is edited where it lives: point the link inside the repository",
+        )
+    return target.relative_to(root).as_posix()
+
+
 def read_text_of(project: Project, relpath: str, overlay: Mapping[str, str]) -> str:
-    if relpath in overlay:
-        return overlay[relpath]
+    real = real_relpath(project, relpath)
+    if real in overlay:
+        return overlay[real]
     try:
-        return read_text(project.root / relpath)
+        return read_text(project.root / real, relpath)
     except FileNotFoundError:
         raise UsageError(
             f"{relpath}: file not found", "fix the path in [tool.release_tool] version_files"
@@ -266,23 +286,23 @@ def file_edits(
         if text != old:
             spelled = ", ".join(sorted({new.semver if vf.semver else new.pep440 for vf in vfs}))
             was = ", ".join(sorted({f.text for f in read}))
-            edits.append(
-                WriteFileAction(project.root / path, path, old, text, f"{was} → {spelled}")
-            )
+            edits.append(_edit(project, path, old, text, f"{was} → {spelled}"))
             if any(vf.kind == "pyproject" for vf in vfs):
                 edits += own_lock_edit(project, path, text, overlay or {})
     if project.config.changelog and changelog_texts and changelog_texts[0] != changelog_texts[1]:
         old, stamped = changelog_texts
         edits.append(
-            WriteFileAction(
-                project.root / project.config.changelog,
-                project.config.changelog,
-                old,
-                stamped,
-                f"section [{new}] stamped",
-            )
+            _edit(project, project.config.changelog, old, stamped, f"section [{new}] stamped")
         )
     return edits
+
+
+def _edit(project: Project, relpath: str, old: str, new: str, summary: str) -> WriteFileAction:
+    """The edit of `relpath`, made where the file lives (a symlink's target)."""
+    real = real_relpath(project, relpath)
+    if real != relpath:
+        summary += f" (through the symlink {relpath})"
+    return WriteFileAction(project.root / real, real, old, new, summary)
 
 
 def own_lock_edit(
@@ -341,7 +361,7 @@ def release_notes(project: Project, version: Version, *, markdown: bool = False)
     path = project.config.changelog
     if not path or not (project.root / path).is_file():
         return ""
-    log = changelog.parse(read_text(project.root / path), path)
+    log = changelog.parse(read_text(project.root / path, path), path)
     include = project.config.changelog_prerelease_notes
     if markdown:
         return log.notes_markdown(version, include_prereleases=include) or ""

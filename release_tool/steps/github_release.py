@@ -8,13 +8,15 @@ draft. The body is the version's notes through `templates/github/release_body.md
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from release_tool import rendering
+from release_tool.errors import ReleaseError
 from release_tool.github_api import GitHub, GitHubError, ReleaseInfo, release_web_url
 from release_tool.plan import Outcome, RunState, StepPlan
 from release_tool.project import Project
-from release_tool.steps.base import Planning, require_token
+from release_tool.steps.base import Planning, anonymous_note, not_checked
 from release_tool.versions import Version
 
 NAME = STEP = "github-release"
@@ -186,7 +188,9 @@ def plan_github_release(
     warning = actions_token_warning(project)
     if warning:
         notes_out.append(warning)
-    existing = gh.release_by_tag(config.repository, tag, drafts=config.draft_release)
+    # Drafts too, always: GitHub lets a published release be created beside a draft for the
+    # same tag, so a draft an earlier run left must be found (and published), not doubled.
+    existing = gh.release_by_tag(config.repository, tag, drafts=True)
     if existing is None:
         return StepPlan(STEP, (CreateReleaseAction(gh, desired),), notes=tuple(notes_out))
     changes = desired.differences(existing)
@@ -209,11 +213,22 @@ def plan_github_release(
 
 
 def plan(ctx: Planning) -> StepPlan:
-    require_token(ctx.project, "the GitHub release")
-    facts = ctx.facts
-    return plan_github_release(
-        ctx.remote.github(), ctx.project, facts.new, facts.tag, facts.notes_markdown
-    )
+    """The release for the tag; without a token, planned on anonymous reads (or not checked)."""
+    facts, project = ctx.facts, ctx.project
+    try:
+        planned = plan_github_release(
+            ctx.remote.github(), project, facts.new, facts.tag, facts.notes_markdown
+        )
+    except ReleaseError as exc:
+        if project.token:
+            raise
+        return not_checked(NAME, exc)
+    if project.token:
+        return planned
+    notes = anonymous_note(project)
+    if project.config.draft_release:
+        notes += ("drafts are visible only with a token: an existing draft is not seen",)
+    return dataclasses.replace(planned, notes=(*planned.notes, *notes))
 
 
 def release_url(ctx: Planning) -> str:

@@ -10,69 +10,15 @@ dry run shows the same recovery and the same release a real run then applies.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-
 from release_tool.errors import UsageError
-from release_tool.files.write import write_text_atomically
-from release_tool.git_repo import GitRepo, ReleaseLock, RemoteState, journal_tags
-from release_tool.plan import Outcome, RunState, StepPlan
+from release_tool.git_actions import RecoverAction, push_landed
+from release_tool.git_repo import RemoteState
+from release_tool.plan import StepPlan
 from release_tool.project import Project, Recovery
+from release_tool.release_lock import ReleaseLock, journal_tags
 from release_tool.steps.base import Planning
 
 NAME = "recover"
-
-
-@dataclass(frozen=True)
-class RecoverAction:
-    """Finish off a run that was killed outright, as its journal (the lock) says.
-
-    "rollback": delete the tags it made locally, put the branch back and restore the files
-    it had edited; "finish": its push landed, so only `refs/remotes/REMOTE/BRANCH` moves to
-    what the remote has. The lock itself passes to the run that applies this.
-    """
-
-    repo: GitRepo = field(repr=False)
-    kind: str
-    summary: str
-    remote: str
-    head: str | None
-    files: Mapping[str, str] = field(default_factory=dict)
-    tags: tuple[str, ...] = ()
-    branch: str | None = None
-    remote_head: str | None = None
-    step: str = "recover"
-
-    def describe(self) -> str:
-        return self.summary
-
-    def details(self) -> str:
-        if self.kind == "finish":
-            return f"update refs/remotes/{self.remote}/{self.branch} to {self.remote_head}"
-        lines = [f"delete local tag {tag}" for tag in self.tags]
-        if self.head:
-            lines.append(f"reset the branch to {self.head[:12]}")
-        lines += [f"restore {path}" for path in sorted(self.files)]
-        return "\n".join(lines)
-
-    def apply(self, state: RunState) -> Outcome:
-        if self.kind == "finish":
-            if self.branch and self.remote_head:
-                self.repo.update_ref(f"refs/remotes/{self.remote}/{self.branch}", self.remote_head)
-            return Outcome("an interrupted release had pushed: finishing it")
-        local = self.repo.local_tags()
-        for tag in self.tags:
-            if tag in local:
-                self.repo.delete_tag(tag)
-        paths = sorted(self.files)
-        if self.head is not None:
-            if self.repo.head_sha() != self.head:
-                self.repo.reset_soft_keep_files(self.head, paths)
-            elif paths:
-                self.repo.unstage(self.head, paths)
-        for relpath in paths:
-            write_text_atomically(self.repo.root / relpath, self.files[relpath])
-        return Outcome("an interrupted release was rolled back: its unpushed changes are undone")
 
 
 def inspect(project: Project, remote: RemoteState | None) -> Recovery | None:
@@ -98,7 +44,9 @@ def inspect(project: Project, remote: RemoteState | None) -> Recovery | None:
             "whether its push landed",
             "run the same command again when the remote is reachable",
         )
-    pushed = [tag for tag in made if remote is not None and remote.tags.get(tag) == local[tag]]
+    # The same question the push asks when its answer is lost (`push_landed`): is the tag
+    # this run made on the remote, at the same commit? (The push is atomic: the branch too.)
+    pushed = remote is not None and push_landed(remote, {f"refs/tags/{t}": local[t] for t in made})
     on_branch = branch if isinstance(branch, str) else None
     if pushed and remote is not None:
         return Recovery(
