@@ -439,7 +439,9 @@ def _written_only(
         length = len(plain[index + 1].rstrip()) if underlined else 0
         heading = Heading(index, range(index, stop), line.strip(), 0, adornment, length)
         found.append((heading, written))
-        if not underlined:
+        if not underlined and index + 1 in taken and is_adornment(plain[index + 1]):
+            why = f"docutils reads its underline as the overline of line {index + 3}"
+        elif not underlined:
             why = "it has no underline"
         elif length < min(4, len(line.strip())):
             why = "its underline is too short"

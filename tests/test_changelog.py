@@ -365,6 +365,15 @@ def test_stamp_refuses_a_file_sphinx_does_not_read_as_written(
         assert info.value.hint.endswith(f"; docutils: {docutils}")
 
 
+def test_an_underline_read_as_the_next_overline_is_a_finding() -> None:
+    text = f"----------\nUnreleased\n[1.4.0] - 2023-08-8\n{WIDE}[1.3.0] - 2023-08-8\n{WIDE}"
+    finding = (
+        "line 3: '[1.4.0] - 2023-08-8' is not a heading for Sphinx: docutils reads its underline "
+        "as the overline of line 5"
+    )
+    assert finding in [str(f) for f in parse(text, "rst").findings]
+
+
 def test_stamp_makes_a_release_line_the_heading_it_was_written_as() -> None:
     # Sphinx reads `Unreleased` and `[1.1.0]` as one paragraph; once the new heading and a blank
     # line are in between, 1.1.0's heading is a heading, at the new one's level.
