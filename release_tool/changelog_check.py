@@ -95,6 +95,7 @@ def check_stamp(before: Log, after: Log, version: Version, title: str) -> None:
     except for the new heading, which holds what Unreleased held and sits at the releases'
     level. `title` is the new heading's text, for the hint."""
     unreleased = next(s for s in before.sections if s.is_unreleased)
+    reader = "Sphinx" if before.fmt == "rst" else "CommonMark"
     found = [s for s in after.sections if s.version == version]
     line = unreleased.line
 
@@ -107,7 +108,7 @@ def check_stamp(before: Log, after: Log, version: Version, title: str) -> None:
         )
 
     if len(found) != 1 or not found[0].level:
-        raise refuse(line, f"the new heading for {version} would not be a heading for Sphinx")
+        raise refuse(line, f"the new heading for {version} would not be a heading for {reader}")
     new = found[0]
     level = before.style.level or unreleased.level
     if level and new.level != level:
@@ -121,7 +122,7 @@ def check_stamp(before: Log, after: Log, version: Version, title: str) -> None:
     moved = next((s for s in after.sections if s.is_unreleased), None)
     if moved is None or _entries(after, moved):
         raise refuse(line, "the Unreleased section would not be left empty")
-    # Every other section stays as it was. A heading Sphinx did not take (no blank line above
+    # Every other section stays as it was. A heading docutils did not take (no blank line above
     # it) may become one, at the new heading's level: the file then reads as it is written.
     olds = list(before.sections)
     nows = [s for s in after.sections if s is not new]
@@ -133,7 +134,7 @@ def check_stamp(before: Log, after: Log, version: Version, title: str) -> None:
         elif not same or old.level != now.level:
             raise refuse(
                 old.line,
-                f"Sphinx would read {old.title}'s heading otherwise: {_as(old.level)} now, "
+                f"{reader} would read {old.title}'s heading otherwise: {_as(old.level)} now, "
                 f"{_as(now.level) if same else repr(now.title)} after",
             )
         elif not old.is_unreleased and _entries(before, old) != _entries(after, now):
@@ -149,16 +150,16 @@ def check_stamp(before: Log, after: Log, version: Version, title: str) -> None:
         if _reading(old_heading) != _reading(now_heading):
             raise refuse(
                 old_heading.title + 1,
-                f"Sphinx would read the heading {old_heading.text!r} otherwise: "
+                f"{reader} would read the heading {old_heading.text!r} otherwise: "
                 f"{_as(old_heading.level)} now, {now_heading.text!r} {_as(now_heading.level)} "
                 f"after",
             )
     if len(new_headings) > len(old_headings):
         extra = new_headings[len(old_headings)].text
-        raise refuse(line, f"Sphinx would read {extra!r} as a heading too")
+        raise refuse(line, f"{reader} would read {extra!r} as a heading too")
     if len(old_headings) > len(new_headings):
         lost = old_headings[len(new_headings)]
-        raise refuse(lost.title + 1, f"Sphinx would no longer read {lost.text!r} as a heading")
+        raise refuse(lost.title + 1, f"{reader} would no longer read {lost.text!r} as a heading")
 
 
 def _entries(log: Log, section: Part) -> list[str]:

@@ -314,6 +314,14 @@ def test_markdown_unreleased_without_brackets() -> None:
     )
 
 
+def test_markdown_release_levels_tied_stamp_beside_unreleased() -> None:
+    # One release at `###`, one at `##`: the new heading takes Unreleased's `##`, at its level.
+    text = "## [Unreleased]\n- c\n\n### [1.0.1] - 2024-01-05\n- b\n\n## [1.0.0] - 2024-01-01\n- a\n"
+    stamped = stamp(text, v("1.1.0"), D(2024, 2, 1), "md")
+    assert stamped == text.replace("- c\n", "\n## [1.1.0] - 2024-02-01\n\n- c\n")
+    assert release_notes(stamped, v("1.1.0"), "md") == "- c"
+
+
 def test_markdown_does_not_take_rst_headers() -> None:
     text = "## [Unreleased]\n\n[1.0.0] - 2024-01-01\n- a\n"
     assert [s.title for s in parse_sections(text, "md")] == ["Unreleased"]
