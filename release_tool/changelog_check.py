@@ -205,4 +205,5 @@ def _docutils_error(log: Log) -> str:
     if not errors:
         return ""
     line, text = min(errors, key=lambda error: error[0])
+    text = text.strip().rstrip(".")  # the hint goes on after it
     return f"; docutils: line {line}: {text}" if line else f"; docutils: {text}"

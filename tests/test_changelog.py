@@ -343,7 +343,7 @@ WIDE = "~" * 48 + "\n"
             f"[1.0.0] - 2023-08-8\n{WIDE}[1.1.0] - 2023-08-8\n{WIDE}",
             "line 5: cannot stamp 2.0.0: 'Unreleased' is not a heading for Sphinx, which reads "
             "it as part of the text around it",
-            "line 3: Missing matching underline for section title overline.",
+            "line 3: Missing matching underline for section title overline",
         ),
         # No blank line between the title and Unreleased: one paragraph for Sphinx.
         (
@@ -358,7 +358,7 @@ WIDE = "~" * 48 + "\n"
             f"----------\nUnreleased\n[1.4.0] - 2023-08-8\n{WIDE}[1.3.0] - 2023-08-8\n{WIDE}",
             "line 3: cannot stamp 2.0.0: Sphinx would read 1.4.0's heading otherwise: no "
             "heading now, a level-2 heading after",
-            "line 1: Missing matching underline for section title overline.",
+            "line 1: Missing matching underline for section title overline",
         ),
     ],
 )
