@@ -119,10 +119,15 @@ class Changelog:
     sections: tuple[Section, ...]
     style: Style
     findings: tuple[Finding, ...]
+    headings: tuple[Heading, ...] = field(default=(), compare=False, repr=False)  # the renderer's
 
     @property
     def unreleased(self) -> Section | None:
         return next((s for s in self.sections if s.is_unreleased), None)
+
+    def lines(self) -> list[str]:
+        """`split_lines(text)`: the lines that sections index."""
+        return split_lines(self.text)
 
     def section(self, version: Version) -> Section | None:
         """`version`'s section; None if it has none. Two sections are an error naming both."""
@@ -174,7 +179,8 @@ class Changelog:
         style is inserted right after the Unreleased heading, with blank lines around it, so the
         Unreleased entries now sit under it and the Unreleased section is left empty; a Markdown
         file that links its versions at the end gets the new version's link too. No other line
-        changes.
+        changes, and the renderer reads every other line as before: where that cannot be promised
+        (`release_tool.changelog_check`), FileEditError names the line.
         """
         section = self.section(version)
         if section is not None:
@@ -188,6 +194,10 @@ class Changelog:
                 f"add an Unreleased section holding the changes, or write the "
                 f"'{self.style.title(version.pep440, date)}' section yourself",
             )
+        from release_tool.changelog_check import check_stamp, refuse_to_stamp
+
+        title = self.style.title(version.pep440, date)
+        refuse_to_stamp(self, unreleased, version, title)
         lines = split_lines(self.text)
         newline = _newline(self.text)
         before = lines[: unreleased.body.start]
@@ -205,7 +215,9 @@ class Changelog:
         stamped = before + _stamped_body(body, heading, newline, bool(after))
         if self.fmt == "md" and self.style.brackets:
             after = self._linked(after, len(lines) - len(after), version, newline)
-        return "".join(stamped + after)
+        text = "".join(stamped + after)
+        check_stamp(self, _parse(text, self.fmt, self.name), version, title)
+        return text
 
     def warnings_for(self, version: Version) -> list[Finding]:
         """The findings, plus what releasing `version` would leave behind: entries under
@@ -364,7 +376,8 @@ def _parse(text: str, fmt: Format, name: str) -> Changelog:
 
     lines = split_lines(text)
     plain = plain_lines(lines)
-    candidates: list[_Candidate] = [(h, heading_text(h.text)) for h in real_headings(plain, fmt)]
+    real = tuple(real_headings(plain, fmt))
+    candidates: list[_Candidate] = [(h, heading_text(h.text)) for h in real]
     findings: list[Finding] = []
     if fmt == "rst":
         candidates += _written_only(plain, candidates, findings)
@@ -400,7 +413,7 @@ def _parse(text: str, fmt: Format, name: str) -> Changelog:
         if s.version is not None and s.level and style.level and s.level != style.level
     ]
     findings.sort(key=lambda f: f.line)
-    return Changelog(text, fmt, name, tuple(sections), style, tuple(findings))
+    return Changelog(text, fmt, name, tuple(sections), style, tuple(findings), real)
 
 
 def _written_only(
@@ -426,7 +439,9 @@ def _written_only(
         length = len(plain[index + 1].rstrip()) if underlined else 0
         heading = Heading(index, range(index, stop), line.strip(), 0, adornment, length)
         found.append((heading, written))
-        if not underlined:
+        if not underlined and index + 1 in taken and is_adornment(plain[index + 1]):
+            why = f"docutils reads its underline as the overline of line {index + 3}"
+        elif not underlined:
             why = "it has no underline"
         elif length < min(4, len(line.strip())):
             why = "its underline is too short"

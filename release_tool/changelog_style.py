@@ -126,10 +126,21 @@ def learn_style(
         date_format=replace(date_format, padded=_majority(padding, True)),
         adornment=adornment,
         underline_length=_underline_rule([r for r in adorned if r.adornment == adornment]),
-        level=_majority([r.level for r in releases if r.level], 0),
+        level=_level(adornment, releases, unreleased),
         linked=_majority([bool(t.url) for t in texts], False),
         learnt=True,
     )
+
+
+def _level(
+    adornment: str, releases: list[WrittenHeading], unreleased: WrittenHeading | None
+) -> int:
+    """The level of the new heading's adornment, as the file's headings have it (a tie between
+    `##` and `###` releases must not give `##` at level 3); else the releases' majority level."""
+    same = [r.level for r in releases if r.level and r.adornment == adornment]
+    if not same and unreleased is not None and unreleased.adornment == adornment:
+        same = [unreleased.level] if unreleased.level else []
+    return _majority(same or [r.level for r in releases if r.level], 0)
 
 
 def _shape(date_format: DateFormat) -> DateFormat:
