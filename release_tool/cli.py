@@ -419,8 +419,7 @@ def _options(*decorators: Decorator) -> Decorator:
     return apply
 
 
-_bump_options = _options(
-    click.argument("bump", metavar="BUMP"),
+_bump_flags = _options(
     click.option(
         "--pre",
         type=click.Choice(["a", "alpha", "b", "beta", "rc"]),
@@ -436,9 +435,10 @@ _bump_options = _options(
     ),
     click.option("--json", "json_mode", is_flag=True, help="Print the plan and result as JSON."),
 )
+_bump_options = _options(click.argument("bump", metavar="BUMP"), _bump_flags)
 
-_release_options = _options(
-    _bump_options,
+_release_flags = _options(  # every option of `release` but --dry-run and --yes (`rehearse` too)
+    _bump_flags,
     click.option(
         "--allow-empty-notes",
         is_flag=True,
@@ -466,6 +466,7 @@ _release_options = _options(
         "--no-verify", is_flag=True, help="Skip the repository's commit hooks (git --no-verify)."
     ),
 )
+_release_options = _options(click.argument("bump", metavar="BUMP"), _release_flags)
 
 
 def _request(options: dict[str, Any]) -> ReleaseRequest:
@@ -798,6 +799,7 @@ def serve(
 
 @cli.command()
 @click.argument("bump", metavar="[BUMP]", default="patch")
+@_release_flags
 @click.option(
     "--example", is_flag=True, help="Rehearse the bundled example pair instead of this repository."
 )
@@ -807,11 +809,6 @@ def serve(
     help="A local copy of the downstream repository to rehearse against.",
 )
 @click.option(
-    "--pre",
-    type=click.Choice(["a", "alpha", "b", "beta", "rc"]),
-    help="Start or advance a pre-release.",
-)
-@click.option(
     "--keep",
     is_flag=True,
     help="Keep the sandbox serving afterwards, to browse the result (Ctrl-C stops).",
@@ -819,45 +816,46 @@ def serve(
 @click.option(
     "--workspace",
     type=click.Path(path_type=Path),
-    help="Folder for the sandbox and the working copy (default: a new temp folder).",
+    help="Folder for the sandbox and the working copy, kept (default: a temp folder, deleted).",
 )
-@click.option("--json", "json_mode", is_flag=True, help="Print the summary as JSON.")
-@click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
 @click.pass_obj
 def rehearse(directory: Path, /, **options: Any) -> None:
-    """Run the complete release against an embedded sandbox, on copies: nothing real changes.
+    """Rehearse `release BUMP` (same options) against an embedded sandbox: nothing real changes.
 
-    Shows the plan, applies it, and ends with the tag, the release, the downstream PR and the
-    email draft it produced.
+    Rehearses the working tree as it is, uncommitted changes included. Shows the plan, applies
+    it, and ends with the tag, the release, the downstream PR and the email draft it produced.
     """
     OUTPUT.json_mode = options["json_mode"]
     OUTPUT.quiet = options["quiet"]
 
     def body() -> None:
-        import tempfile
-
+        from release_tool import rehearsal as rh
         from release_tool.pipeline import plan_release, run_release
-        from release_tool.rehearsal import prepare, summarize
 
-        workspace = options["workspace"] or Path(tempfile.mkdtemp(prefix="release-tool-rehearsal-"))
-        workspace.mkdir(parents=True, exist_ok=True)
+        request, left_out = rh.rehearsal_request(_request(options))
         source = None if options["example"] else directory.resolve()
-        rehearsal = prepare(
-            source, workspace, downstream_from=options["downstream_from"], environ=os.environ
-        )
-        OUTPUT.add_secret(rehearsal.token)
-        try:
+        with rh.session(
+            source,
+            workspace=options["workspace"],
+            keep=options["keep"],
+            downstream_from=options["downstream_from"],
+            environ=os.environ,
+        ) as rehearsal:
+            OUTPUT.add_secret(rehearsal.token)
             OUTPUT.info(
                 f"Sandbox GitHub at {rehearsal.sandbox.api_url} "
                 f"with {', '.join(rehearsal.repositories)}"
             )
-            request = _request({"bump": options["bump"], "pre": options["pre"]})
+            for repository, words in rehearsal.downstream:
+                OUTPUT.info(f"downstream {repository}: {words}")
             plan = plan_release(rehearsal.project, request)
             if not OUTPUT.quiet:
                 show_plan(plan)
             result = run_release(rehearsal.project, plan, Progress())
             show_result(plan, result)
-            summary = summarize(rehearsal, plan, result)
+            summary = rh.summarize(rehearsal, plan, result)
+            summary["notes"] += left_out
+            summary["workspace_kept"] = bool(options["keep"] or options["workspace"])
             if OUTPUT.json_mode:
                 OUTPUT.json(summary)
             else:
@@ -865,12 +863,11 @@ def rehearse(directory: Path, /, **options: Any) -> None:
             if options["keep"]:
                 OUTPUT.line(  # even with --quiet: where to browse is the point of --keep
                     f"\nThe sandbox keeps serving at {rehearsal.sandbox.api_url} (reads need no "
-                    f"token; git clone {rehearsal.sandbox.url}/OWNER/NAME.git). Ctrl-C stops it.",
+                    f"token; git clone {rehearsal.sandbox.url}/OWNER/NAME.git); browse "
+                    f"{summary['repository_url']}. Ctrl-C (or SIGTERM) stops it.",
                     stderr=True,
                 )
                 _wait_for_interrupt()
-        finally:
-            rehearsal.sandbox.stop()
 
     _run(body)
 
@@ -894,8 +891,16 @@ def show_summary(summary: dict[str, Any]) -> None:
             ("tag", f"{summary['tag']}  {summary['tag_url']}"),
             ("GitHub release", summary["release_url"] or "—"),
             ("downstream PR", "\n".join(summary["downstream_pr_urls"]) or "—"),
-            ("email draft", summary["email_draft"] or "—"),
-            ("workspace", summary["workspace"]),
+            ("email draft", summary["email_url"] or summary["email_draft"] or "—"),
+            ("repository", summary["repository_url"]),
+            *((f"downstream data: {k}", v) for k, v in summary["downstream_data"].items()),
+            *(("note", note) for note in summary["notes"]),
+            (
+                "workspace",
+                summary["workspace"]
+                if summary["workspace_kept"]
+                else "deleted at exit (--keep or --workspace DIR keeps it)",
+            ),
         ],
     )
     if summary["release_body"]:
@@ -904,6 +909,9 @@ def show_summary(summary: dict[str, Any]) -> None:
     if summary["downstream_diff"]:
         OUTPUT.line("\nDownstream PR:", style="bold")
         OUTPUT.line(summary["downstream_diff"])
+    if summary["email"]:
+        OUTPUT.line("\nEmail draft:", style="bold")
+        OUTPUT.line(summary["email"])
 
 
 def main() -> None:
