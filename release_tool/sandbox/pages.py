@@ -220,8 +220,9 @@ def _diff(store: GitStore, full_name: str, head_repo: str, base_ref: str, head: 
             kind = "del"
         elif line.startswith("@@"):
             kind = "hunk"
-        lines.append(f"<span class='{kind}'>{_e(line)}</span>" if kind else _e(line))
-    return f"<pre class='diff'>{chr(10).join(lines)}</pre>"
+        # A block span ends its own line; a plain line needs its newline.
+        lines.append(f"<span class='{kind}'>{_e(line)}</span>" if kind else _e(line) + "\n")
+    return f"<pre class='diff'>{''.join(lines)}</pre>"
 
 
 def email_html(message: bytes) -> str:
