@@ -7,7 +7,9 @@ planned first and shown in full, then applied; a re-run after a failure converge
 duplicating. A map of the package, top layer first (import-linter enforces the layers:
 `[tool.importlinter]` in pyproject.toml):
 
-- `cli` — the only module that reads argv and the environment, prints and picks exit codes.
+- `cli/` — the only package that reads argv and the environment, prints and picks exit codes
+  (`app` the group, `commands/` one module per command family, `run` exceptions → exit
+  codes, `console` the output, `show` plans and results, `options` the arguments).
 - `rehearsal`, `status` — the whole pipeline against the sandbox; where a version stands.
 - `pipeline` — walks `steps.REGISTRY`: plans every selected step, then applies the actions in
   order with an explicit `plan.RunState`; the one place --skip/--only/--local are read.
@@ -19,7 +21,8 @@ duplicating. A map of the package, top layer first (import-linter enforces the l
 - `project` — the leaf model: `Project`, `Bump`, `ReleaseRequest`, `Facts`, tag helpers.
 - `git_repo` — the only module that runs git; the release lock and its crash journal.
 - editors — `files/` (one editor per version-file kind), `changelog`, `rendering` (Jinja2).
-- `plan` — `Action`, `Outcome`, `RunState`, `StepPlan`, `ReleasePlan`.
+- `plan` — `Action` (describe, details, data, apply), `Outcome`, `RunState`, `StepPlan`,
+  `ReleasePlan`.
 - `config`, `versions`, `errors` — the typed configuration, the version model, the one
   exception family.
 - `sandbox/` — the embedded GitHub and package index; it stands apart from the product.

@@ -1,7 +1,8 @@
 """The one exception family of release_tool, and the exit code each member maps to.
 
-Only `cli.py` turns these into exit codes and printed lines (pypa/build's rule: one place). Every
-error carries a one-line message that names the problem and a hint saying what to do about it.
+Only `cli/run.py` turns these into exit codes and printed lines (pypa/build's rule: one
+place). Every error carries a one-line message that names the problem and a hint saying what to
+do about it.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from release_tool.config import DEFAULT_NETWORK_TIMEOUT
 from release_tool.files.write import write_text_atomically
@@ -56,6 +57,14 @@ class CommitAction:
         hooks = "" if self.verify else " (hooks skipped: --no-verify)"
         return "files: " + ", ".join(self.paths) + hooks + "\n\n" + self.message
 
+    def data(self) -> dict[str, Any]:
+        return {
+            "action": "commit",
+            "paths": list(self.paths),
+            "message": self.message,
+            "parent": self.parent,
+        }
+
     def apply(self, state: RunState) -> Outcome:
         sha = self.repo.commit_paths(list(self.paths), self.message, verify=self.verify)
         return Outcome(f"committed {sha[:12]}", RunState(commit=sha))
@@ -86,6 +95,9 @@ class TagAction:
 
     def details(self) -> str:
         return self.message
+
+    def data(self) -> dict[str, Any]:
+        return {"action": "tag", "name": self.name, "message": self.message, "signed": self.sign}
 
     def apply(self, state: RunState) -> Outcome:
         self.repo.create_tag(self.name, self.message, self.sign)
@@ -120,6 +132,14 @@ class PushAction:
             return ""
         head = f"also publishes {len(self.publishes)} commit(s) {self.remote} does not have:"
         return "\n".join((head, *(f"  {line}" for line in self.publishes)))
+
+    def data(self) -> dict[str, Any]:
+        return {
+            "action": "push",
+            "remote": self.remote,
+            "refspecs": list(self.refspecs),
+            "publishes": list(self.publishes),
+        }
 
     def apply(self, state: RunState) -> Outcome:
         self.repo.push(self.remote, list(self.refspecs), self.branch, self.timeout)
@@ -190,6 +210,20 @@ class RecoverAction:
             lines.append(f"reset the branch to {self.head[:12]}")
         lines += [f"restore {path}" for path in sorted(self.files)]
         return "\n".join(lines)
+
+    def data(self) -> dict[str, Any]:
+        return {
+            "action": "recover",
+            "kind": self.kind,
+            "summary": self.summary,
+            "remote": self.remote,
+            "branch": self.branch,
+            "head": self.head,
+            "remote_head": self.remote_head,
+            "tags": list(self.tags),
+            "files": sorted(self.files),
+            "details": self.details(),
+        }
 
     def apply(self, state: RunState) -> Outcome:
         if self.kind == "finish":

@@ -16,7 +16,6 @@ trickles its answer cannot stall the wait.
 
 from __future__ import annotations
 
-import http.client
 import json
 import time
 from collections.abc import Callable
@@ -25,7 +24,6 @@ from typing import Any
 
 from release_tool import __version__
 from release_tool.config import DEFAULT_NETWORK_TIMEOUT
-from release_tool.deadline import DeadlineExceeded, fetch
 from release_tool.errors import StepFailed
 from release_tool.plan import Outcome, RunState, StepPlan
 from release_tool.versions import Version
@@ -100,6 +98,16 @@ class WaitForIndexAction:
     def details(self) -> str:
         return f"GET {self.url}\nAccept: {ACCEPT}"
 
+    def data(self) -> dict[str, Any]:
+        return {
+            "action": "wait-for-index",
+            "package": self.package,
+            "version": str(self.version),
+            "url": self.url,
+            "timeout": self.timeout,
+            "interval": self.interval,
+        }
+
     def apply(self, state: RunState) -> Outcome:
         start = time.monotonic()
         deadline = start + self.timeout
@@ -136,8 +144,12 @@ class WaitForIndexAction:
 
     def poll(self, timeout: float) -> tuple[list[str], str]:
         """One GET of the project page: (the version's files, why they are not there)."""
-        import urllib.error  # only a run that waits pays for urllib (http.client, email)
+        # Only a run that waits pays for urllib (http.client, ssl, email): not a dry run.
+        import http.client
+        import urllib.error
         import urllib.request
+
+        from release_tool.deadline import DeadlineExceeded, fetch
 
         # The URL is the project's own index_url, checked to be http(s) when planned.
         request = urllib.request.Request(  # noqa: S310

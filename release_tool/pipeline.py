@@ -303,7 +303,8 @@ def apply_plan(plan: ReleasePlan, observer: Observer | None = None) -> RunResult
                 raise Interrupted(
                     f"{_stopped(exc)} during {action.step}, after {_remote_of(action)} took "
                     "the push: the release commit and tag are kept",
-                    "run the same command again to finish the release",
+                    f"run the same command again, with {plan.new} (or current) as BUMP, to "
+                    "finish the release",
                 ) from exc
             outcome = Outcome(f"{action.describe()}: the answer was lost, but the remote has it")
         result.applied.append((action.step, action.describe(), outcome))

@@ -71,7 +71,8 @@ class Outcome:
 
 
 class Action(Protocol):
-    """One side effect. `describe` is one line; `details` the full content (a diff, a body)."""
+    """One side effect. `describe` is one line; `details` the full content (a diff, a body);
+    `data` the same as structured fields (`--json`)."""
 
     @property
     def step(self) -> str: ...
@@ -79,6 +80,10 @@ class Action(Protocol):
     def describe(self) -> str: ...
 
     def details(self) -> str: ...
+
+    def data(self) -> dict[str, Any]:
+        """The action as structured data for `--json` (`action` names its kind); JSON-ready."""
+        ...
 
     def apply(self, state: RunState) -> Outcome: ...
 
@@ -107,6 +112,19 @@ class StepPlan:
     skipped: str | None = None  # "already done: …", "not configured", "not selected"
     notes: tuple[str, ...] = ()  # facts worth showing (checks passed, warnings)
     known: RunState = field(default_factory=RunState)  # already true when planned
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "skipped": self.skipped,
+            "notes": list(self.notes),
+            "actions": [action_json(a) for a in self.actions],
+        }
+
+
+def action_json(action: Action) -> dict[str, Any]:
+    """One action in `--json`: its line, its details as shown, and its structured data."""
+    return {"description": action.describe(), "details": action.details(), "data": action.data()}
 
 
 @dataclass(frozen=True)
@@ -144,15 +162,5 @@ class ReleasePlan:
             "tag": self.tag,
             "resumed": self.resumed,
             "blockers": [{"error": b.message, "hint": b.hint} for b in self.blockers],
-            "steps": [
-                {
-                    "name": step.name,
-                    "skipped": step.skipped,
-                    "notes": list(step.notes),
-                    "actions": [
-                        {"description": a.describe(), "details": a.details()} for a in step.actions
-                    ],
-                }
-                for step in self.steps
-            ],
+            "steps": [step.to_json() for step in self.steps],
         }

@@ -58,7 +58,7 @@ def test_ctrl_c_while_the_push_waits_keeps_the_release_and_the_same_command_fini
     code, err = _run_with_pid(repo, pid_file)
     assert code == 130, err
     assert "interrupted during push, after origin took the push" in err, err
-    assert "run the same command again to finish" in err
+    assert "run the same command again, with 5.3.0 (or current) as BUMP, to finish" in err
     assert "delete" not in err
     # State moved forward: the release commit and tag kept, origin/master where origin is.
     head = run_git("rev-parse", "HEAD", cwd=repo)
@@ -69,7 +69,7 @@ def test_ctrl_c_while_the_push_waits_keeps_the_release_and_the_same_command_fini
     assert not (repo / ".git" / "release-tool.lock").exists()
 
     (origin_of(repo) / "hooks" / "post-receive").unlink()
-    again = cli(repo, "release", "minor")
+    again = cli(repo, "release", "current")  # HEAD carries v5.3.0: finish it
     assert again.returncode == 0, again.stderr
     assert "already done" in again.stdout
     released(repo, before)
@@ -88,7 +88,7 @@ def test_sigterm_while_the_push_waits_is_handled_as_ctrl_c(tmp_path: Path) -> No
         "rev-parse", "HEAD", cwd=repo
     )
     (origin_of(repo) / "hooks" / "post-receive").unlink()
-    again = cli(repo, "release", "minor")
+    again = cli(repo, "release", "current")  # HEAD carries v5.3.0: finish it
     assert again.returncode == 0, again.stderr
     released(repo, before)
 

@@ -171,7 +171,9 @@ def _hint_texts() -> list[tuple[str, str]]:
         "Interrupted",
     }
     for path in sorted(PACKAGE.rglob("*.py")):
-        if "sandbox" in path.parts or path.name == "cli.py":
+        # The pipeline's hints (shared by `release` and `rehearse`); the CLI's own are per
+        # command (`--yes` is `release`'s confirmation).
+        if "sandbox" in path.parts or "cli" in path.parts:
             continue
         module = ast.parse(path.read_text())
         constants = {  # module-level NAME = "text", as a hint's f-string uses them

@@ -176,6 +176,9 @@ def test_a_failure_after_the_push_names_the_bump_that_finishes(library: Path) ->
         def details(self) -> str:
             return ""
 
+        def data(self) -> dict[str, str]:
+            return {"action": "fake"}
+
         def apply(self, state: RunState) -> Outcome:
             from release_tool.errors import ReleaseError
 

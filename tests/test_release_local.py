@@ -287,6 +287,8 @@ REMOTE_MODULES = (
     "github",  # PyGithub
     "git",  # GitPython: a dry run only reads, through plain git
     "jinja2",  # the default commit message is built in code
+    "rich",  # a pipe gets plain text; rich only on a terminal, and for a run's summary table
+    "email",  # the stdlib email package: only the email step needs it
     "release_tool.github_api",
     "release_tool.email",
     "release_tool.downstream",
@@ -309,12 +311,13 @@ def _imported(result: subprocess.CompletedProcess[str]) -> set[str]:
     [
         ["--help"],
         ["plan", "patch", "--local"],
+        ["plan", "patch", "--local", "-q"],
         [
             *("release", "patch", "--dry-run"),
             *("--skip", "github-release", "--skip", "downstream", "--skip", "email"),
         ],
     ],
-    ids=["help", "plan-local", "dry-run-remote-skipped"],
+    ids=["help", "plan-local", "plan-local-quiet", "dry-run-remote-skipped"],
 )
 def test_a_local_run_imports_no_remote_module(library: Path, args: list[str]) -> None:
     """Start-up stays lean: a run whose remote steps are all left out imports none of them."""

@@ -13,6 +13,7 @@ point of that sequence is safe to die at: the re-run's plan sees what exists and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from release_tool.downstream.pins import FileChange
 from release_tool.files.write import unified_diff
@@ -89,6 +90,30 @@ class DownstreamPRAction:
         ]
         diffs = "".join(unified_diff(c.path, c.edit.old_text, c.edit.new_text) for c in self.files)
         return "\n".join(lines) + "\n" + diffs
+
+    def data(self) -> dict[str, Any]:
+        pull = self.pull
+        return {
+            "action": "pull-request",
+            "repository": self.repository,
+            "push_to": self.push_to,
+            "fork": self.fork,
+            "create_fork": self.fork and not self.fork_exists,
+            "branch": self.branch,
+            "base": self.base,
+            "base_commit": self.base_commit,
+            "writes_commit": self.writes_commit,
+            "pull_request": None if pull is None else {"number": pull.number, "url": pull.html_url},
+            "title": self.title,
+            "body": self.body,
+            "labels": list(self.labels),
+            "reviewers": list(self.reviewers),
+            "commit_message": self.commit_message,
+            "files": [
+                {"path": c.path, "diff": unified_diff(c.path, c.edit.old_text, c.edit.new_text)}
+                for c in self.files
+            ],
+        }
 
     def apply(self, state: RunState) -> Outcome:
         """Write the commit on the planned base commit, point the branch, open or update the PR.
@@ -177,6 +202,15 @@ class DispatchWorkflowAction:
 
     def details(self) -> str:
         return "\n".join(f"{key}: {value}" for key, value in self.inputs)
+
+    def data(self) -> dict[str, Any]:
+        return {
+            "action": "dispatch",
+            "repository": self.repository,
+            "workflow": self.workflow,
+            "ref": self.ref,
+            "inputs": dict(self.inputs),
+        }
 
     def apply(self, state: RunState) -> Outcome:
         self.gh.dispatch(self.repository, self.workflow, ref=self.ref, inputs=dict(self.inputs))

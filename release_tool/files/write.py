@@ -12,6 +12,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from release_tool.plan import Outcome, RunState
 
@@ -144,12 +145,23 @@ class WriteFileAction:
     new: str
     summary: str  # e.g. "5.2.0 → 5.3.0"
     step: str = "bump"
+    old_version: str | None = None  # as the file spelled it (None: a changelog stamp)
+    new_version: str | None = None
 
     def describe(self) -> str:
         return f"edit {self.relpath}: {self.summary}"
 
     def details(self) -> str:
         return unified_diff(self.relpath, self.old, self.new)
+
+    def data(self) -> dict[str, Any]:
+        return {
+            "action": "edit",
+            "path": self.relpath,
+            "old_version": self.old_version,
+            "new_version": self.new_version,
+            "diff": self.details(),
+        }
 
     def apply(self, state: RunState) -> Outcome:
         write_text_atomically(self.path, self.new)

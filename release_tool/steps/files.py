@@ -236,10 +236,17 @@ class ChangelogPlan:
 
 
 def plan_changelog(
-    project: Project, new: Version, today: date, overlay: Mapping[str, str] | None = None
+    project: Project,
+    new: Version,
+    today: date,
+    overlay: Mapping[str, str] | None = None,
+    *,
+    markdown: bool = True,
 ) -> ChangelogPlan | None:
     """Stamp the changelog for `new` and read its notes; None when none is configured.
 
+    `markdown`: also convert the notes to Markdown (only the GitHub release and the PR show
+    them so; an RST conversion imports docutils, which a local run does not need).
     Raises FileEditError when the file cannot say (two headings for `new`, no Unreleased
     section to stamp)."""
     path = project.config.changelog
@@ -250,9 +257,9 @@ def plan_changelog(
     log = changelog.parse(stamped, path)
     include = project.config.changelog_prerelease_notes
     notes = log.notes(new, include_prereleases=include) or ""
-    markdown = log.notes_markdown(new, include_prereleases=include) or ""
+    converted = (log.notes_markdown(new, include_prereleases=include) or "") if markdown else ""
     warnings = tuple(f"{path} line {f.line}: {f.message}" for f in log.warnings_for(new))
-    return ChangelogPlan(text, stamped, notes, markdown, warnings)
+    return ChangelogPlan(text, stamped, notes, converted, warnings)
 
 
 def stamp_changelog(
@@ -286,23 +293,52 @@ def file_edits(
         if text != old:
             spelled = ", ".join(sorted({new.semver if vf.semver else new.pep440 for vf in vfs}))
             was = ", ".join(sorted({f.text for f in read}))
-            edits.append(_edit(project, path, old, text, f"{was} → {spelled}"))
+            edits.append(
+                _edit(
+                    project, path, old, text, f"{was} → {spelled}", old_version=was,
+                    new_version=spelled,
+                )
+            )  # fmt: skip
             if any(vf.kind == "pyproject" for vf in vfs):
                 edits += own_lock_edit(project, path, text, overlay or {})
     if project.config.changelog and changelog_texts and changelog_texts[0] != changelog_texts[1]:
         old, stamped = changelog_texts
         edits.append(
-            _edit(project, project.config.changelog, old, stamped, f"section [{new}] stamped")
+            _edit(
+                project,
+                project.config.changelog,
+                old,
+                stamped,
+                f"section [{new}] stamped",
+                new_version=str(new),
+            )
         )
     return edits
 
 
-def _edit(project: Project, relpath: str, old: str, new: str, summary: str) -> WriteFileAction:
+def _edit(
+    project: Project,
+    relpath: str,
+    old: str,
+    new: str,
+    summary: str,
+    *,
+    old_version: str | None = None,
+    new_version: str | None = None,
+) -> WriteFileAction:
     """The edit of `relpath`, made where the file lives (a symlink's target)."""
     real = real_relpath(project, relpath)
     if real != relpath:
         summary += f" (through the symlink {relpath})"
-    return WriteFileAction(project.root / real, real, old, new, summary)
+    return WriteFileAction(
+        project.root / real,
+        real,
+        old,
+        new,
+        summary,
+        old_version=old_version,
+        new_version=new_version,
+    )
 
 
 def own_lock_edit(

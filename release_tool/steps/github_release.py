@@ -9,7 +9,8 @@ draft. The body is the version's notes through `templates/github/release_body.md
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from release_tool import rendering
 from release_tool.errors import ReleaseError
@@ -68,6 +69,9 @@ class CreateReleaseAction:
     def details(self) -> str:
         return self.release.body
 
+    def data(self) -> dict[str, Any]:
+        return {"action": "create-release", **asdict(self.release)}
+
     def apply(self, state: RunState) -> Outcome:
         r = self.release
         try:
@@ -122,6 +126,14 @@ class UpdateReleaseAction:
 
     def details(self) -> str:
         return self.release.body
+
+    def data(self) -> dict[str, Any]:
+        return {
+            "action": "update-release",
+            **asdict(self.release),
+            "url": self.existing.html_url,
+            "changes": list(self.changes),
+        }
 
     def apply(self, state: RunState) -> Outcome:
         r = self.release

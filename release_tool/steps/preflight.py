@@ -159,7 +159,8 @@ def survey(
         problems += own_lock_problems(project, overlay)
 
     try:
-        log = plan_changelog(project, new, request.today, overlay)
+        markdown = bool(steps & {"github-release", "downstream"})  # who shows it as Markdown
+        log = plan_changelog(project, new, request.today, overlay, markdown=markdown)
         unreadable = False
     except ReleaseError as exc:  # two headings for the version, nowhere to stamp one
         problems.append(exc)
