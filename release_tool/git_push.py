@@ -86,6 +86,13 @@ def _hint(remote: str, branch: str | None, first: Rejection, said: list[str]) ->
     reason = first.reason.lower()
     words = " ".join(said).lower()
     on = f"{remote}/{branch}" if branch else remote
+    if "update workflow" in reason or "update workflow" in words:
+        return (
+            "the pushed commits change a file under .github/workflows/, which GitHub lets "
+            "only a token with the `workflow` scope (a classic token) or the Workflows write "
+            "permission (a fine-grained token, a GitHub App) push: use such a token, then run "
+            "the same command again"
+        )
     if "protected branch" in reason or "gh006" in words or "protected branch" in words:
         return (
             f"{first.short_ref} is a protected branch on {remote}: allow this token to push "

@@ -545,11 +545,29 @@ class GitHub:
             )
             return _pull_info(pull.raw_data)
 
-        return self.create(
-            f"opening a pull request on {full_name}",
-            make,
-            lambda: self.open_pull(full_name, head_owner, branch),
-        )
+        what = f"opening a pull request on {full_name}"
+        delay = self.policy.backoff
+        for attempt in range(1, self.policy.attempts + 1):
+            try:
+                return self.create(
+                    what, make, lambda: self.open_pull(full_name, head_owner, branch)
+                )
+            except GitHubError as exc:
+                # Right after its branch was written, GitHub may not see the branch's commits
+                # for a moment (422 "No commits between", or head invalid): wait, try again.
+                if not _too_soon(exc.__cause__):
+                    raise
+                if attempt == self.policy.attempts:
+                    raise GitHubError(
+                        f"GitHub does not see the commits of the branch {branch} yet while "
+                        f"{what} (422: {_message(exc.__cause__)})",
+                        "GitHub takes a moment after a branch is written: run the same command "
+                        "again (the branch is there; the run opens the pull request)",
+                        exc.status,
+                    ) from exc
+            self._sleep(min(delay, self.policy.max_wait))
+            delay *= 2
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def update_pull(self, full_name: str, number: int, changes: Mapping[str, str]) -> PullInfo:
         with self._doing(f"updating pull request #{number} on {full_name}"):
@@ -739,6 +757,21 @@ def _transient(exc: BaseException | None) -> str | None:
     return None
 
 
+def _too_soon(exc: BaseException | None) -> bool:
+    """GitHub's 422 for a pull request whose head branch it has not caught up with yet."""
+    data = getattr(exc, "data", None)
+    if getattr(exc, "status", None) != 422 or not isinstance(data, dict):
+        return False
+    for error in data.get("errors") or ():
+        if not isinstance(error, dict):
+            continue
+        if str(error.get("message") or "").startswith("No commits between"):
+            return True
+        if error.get("field") == "head" and error.get("code") == "invalid":
+            return True
+    return False
+
+
 def _exhausted(exc: BaseException | None) -> bool:
     """A primary rate limit (the quota is spent until X-RateLimit-Reset), not a secondary one."""
     headers = {k.lower(): v for k, v in (getattr(exc, "headers", None) or {}).items()}
@@ -770,6 +803,20 @@ def _message(exc: Any) -> str:
     return message or "no message"
 
 
+# GitHub's words when the token's kind, not its user, is what lacks access.
+_403_HINTS = {
+    "Resource not accessible by personal access token": (
+        "a fine-grained token writes only the repositories it lists: add that repository to "
+        "the fine-grained token's repositories (Contents and Pull requests: read and write), "
+        "or use a token that covers it"
+    ),
+    "Resource not accessible by integration": (
+        "a GitHub App token writes only where the app is installed: install the app on that "
+        "repository (Contents and Pull requests: read and write), or use a personal token"
+    ),
+}
+
+
 def _api_error(exc: Any, what: str, api: str) -> ReleaseError:
     """A GitHubError (or, for 401, a UsageError) for a GithubException."""
     status = int(exc.status)
@@ -782,8 +829,11 @@ def _api_error(exc: Any, what: str, api: str) -> ReleaseError:
     if status == 403:
         return GitHubError(
             f"GitHub refused ({status}: {message}) while {what}",
-            "the token lacks a permission: it needs contents, pull requests "
-            "(and for a workflow, actions) write access to that repository",
+            _403_HINTS.get(
+                message,
+                "the token lacks a permission: it needs contents, pull requests "
+                "(and for a workflow, actions) write access to that repository",
+            ),
             status,
         )
     if status == 404:

@@ -104,8 +104,7 @@ class ReleaseArgs(NamedTuple):
         )
 
 
-bump_options = options(
-    click.argument("bump", metavar="BUMP"),
+bump_flags = options(
     click.option(
         "--pre", type=PRE_CHOICES, help="Start or advance a pre-release (e.g. `patch --pre rc`)."
     ),
@@ -119,9 +118,10 @@ bump_options = options(
     ),
     output_options("Print the plan and result as JSON."),
 )
+bump_options = options(click.argument("bump", metavar="BUMP"), bump_flags)
 
-release_options = options(
-    bump_options,
+release_flags = options(  # every option of `release` but --dry-run and --yes (`rehearse` too)
+    bump_flags,
     click.option(
         "--allow-empty-notes",
         is_flag=True,
@@ -148,6 +148,7 @@ release_options = options(
         "--no-verify", is_flag=True, help="Skip the repository's commit hooks (git --no-verify)."
     ),
 )
+release_options = options(click.argument("bump", metavar="BUMP"), release_flags)
 
 DRY_RUN = click.option("--dry-run", is_flag=True, help="Show the plan and change nothing.")
 

@@ -168,7 +168,8 @@ def report_to_actions(output: Output, plan: ReleasePlan, result: dict[str, Any] 
 
 
 def show_rehearsal(output: Output, summary: dict[str, Any]) -> None:
-    """What a rehearsal produced: a table, the release notes and the downstream PR."""
+    """What a rehearsal produced: a table (with where each downstream's data came from, and
+    what the rehearsal did differently), the release notes, the downstream PR and the email."""
     output.line("")
     output.table(
         "Rehearsal result",
@@ -177,8 +178,16 @@ def show_rehearsal(output: Output, summary: dict[str, Any]) -> None:
             ("tag", f"{summary['tag']}  {summary['tag_url']}"),
             ("GitHub release", summary["release_url"] or "—"),
             ("downstream PR", "\n".join(summary["downstream_pr_urls"]) or "—"),
-            ("email draft", summary["email_draft"] or "—"),
-            ("workspace", summary["workspace"]),
+            ("email draft", summary["email_url"] or summary["email_draft"] or "—"),
+            ("repository", summary["repository_url"]),
+            *((f"downstream data: {k}", v) for k, v in summary["downstream_data"].items()),
+            *(("note", note) for note in summary["notes"]),
+            (
+                "workspace",
+                summary["workspace"]
+                if summary["workspace_kept"]
+                else "deleted at exit (--keep or --workspace DIR keeps it)",
+            ),
         ],
     )
     if summary["release_body"]:
@@ -187,3 +196,6 @@ def show_rehearsal(output: Output, summary: dict[str, Any]) -> None:
     if summary["downstream_diff"]:
         output.line("\nDownstream PR:", style="bold")
         output.line(summary["downstream_diff"])
+    if summary["email"]:
+        output.line("\nEmail draft:", style="bold")
+        output.line(summary["email"])

@@ -17,7 +17,7 @@ from typing import Any
 
 from release_tool.downstream.pins import FileChange
 from release_tool.files.write import unified_diff
-from release_tool.github_api import GitHub, PullInfo
+from release_tool.github_api import GitHub, GitHubError, PullInfo
 from release_tool.plan import Outcome, RunState
 
 STEP = "downstream"
@@ -167,9 +167,17 @@ class DownstreamPRAction:
                 pull = gh.update_pull(self.repository, pull.number, dict(self.pull_changes))
         if labels:
             gh.add_labels(self.repository, pull.number, labels)
+        refused = ""
         if reviewers:
-            gh.request_reviewers(self.repository, pull.number, reviewers)
-        summary = f"{verb} PR #{pull.number} on {self.repository}: {pull.html_url}"
+            try:
+                gh.request_reviewers(self.repository, pull.number, reviewers)
+            except GitHubError as exc:
+                if exc.status != 422:
+                    raise
+                # GitHub refuses a reviewer who is not a collaborator, or the PR's author: the
+                # PR stands without them; the run says so rather than failing after it.
+                refused = f" (reviews not requested from {', '.join(reviewers)}: {exc.message})"
+        summary = f"{verb} PR #{pull.number} on {self.repository}: {pull.html_url}{refused}"
         if self.writes_commit and pull.base_sha and pull.base_sha != self.base_commit:
             summary += (
                 f" (the base moved during the run: the PR is based on {self.base_commit[:12]}, "

@@ -24,7 +24,7 @@ from fnmatch import fnmatchcase
 
 from release_tool.config import DownstreamConfig
 from release_tool.errors import UsageError
-from release_tool.github_api import GitHub, TreeEntry
+from release_tool.github_api import GitHub, GitHubError, TreeEntry
 
 # Regular files only: a symlink's blob is its target path, a submodule is not a file.
 _FILE_MODES = ("100644", "100755")
@@ -184,7 +184,18 @@ def resolve_target(gh: GitHub, entry: DownstreamConfig, index: int) -> Target:
     owner, name = entry.repository.split("/", 1)
     if not (entry.fork or not repo.can_push):
         return Target(base, False, entry.repository, owner, True, repo.can_triage)
-    login = gh.login()
+    try:
+        login = gh.login()
+    except GitHubError as exc:
+        if exc.status != 403:
+            raise
+        # An App installation token acts for no user: it has no namespace to fork into.
+        raise UsageError(
+            f"{entry_key(index)}: the token may not push to {entry.repository}, and cannot "
+            f"fork it (GET /user answered 403: a GitHub App installation token has no user)",
+            f"install the app on {entry.repository} with Contents and Pull requests write "
+            "access, or use a personal token of a user who may push there or fork it",
+        ) from exc
     push_to = f"{login}/{name}"
     existing = gh.repository(push_to)
     if existing is not None and existing.fork_of != entry.repository:

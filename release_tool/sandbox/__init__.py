@@ -13,7 +13,8 @@ Modules: `server` (HTTP, git CGI, applying faults), `api` (dispatching the REST 
 `ops_pulls`, `ops_actions` (the operations), `workflows` (workflow inputs and run hooks),
 `store` (git objects), `state` (the JSON state), `shapes`, `shapes_releases`, `shapes_actions`
 (GitHub's JSON shapes), `access` (tokens, grants, permissions), `faults` (fault specs), `index`
-(the package index served with `index=DIR`), `wheels` (tiny wheels and sdists to fill it).
+(the package index served with `index=DIR`), `wheels` (tiny wheels and sdists to fill it),
+`pages` (HTML pages for the web URLs the API hands out).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from release_tool.sandbox.apps import App, parse_app, verify_jwt
 from release_tool.sandbox.faults import Fault, FaultSet, parse_fault
 from release_tool.sandbox.index import Index
 from release_tool.sandbox.ops_repos import rename
+from release_tool.sandbox.pages import email_html
 from release_tool.sandbox.server import MAX_GIT_BODY, MAX_JSON_BODY, Exchange, SandboxServer
 from release_tool.sandbox.shapes import Urls
 from release_tool.sandbox.state import Dispatch, Label, Pull, Release, RepoMeta, Run, State
@@ -69,6 +71,7 @@ __all__ = [
     "State",
     "Token",
     "copy_repository",
+    "email_html",
     "parse_app",
     "parse_fault",
     "parse_grant",
@@ -143,6 +146,7 @@ class Sandbox:
         self._life = threading.RLock()  # guards start/stop against each other
         self._serving = False  # serve_forever() is running on some thread
         self._requests: list[tuple[str, str, int]] = []
+        self._pages: dict[str, str] = {}  # extra HTML pages (`add_page`)
         self._root_lock: IO[str] | None = None
 
     # -- life cycle -------------------------------------------------------------------------
@@ -172,6 +176,7 @@ class Sandbox:
                 server.index = self.index
                 server.max_json_body, server.max_git_body = self._limits
                 server.requests = self._requests  # kept across stop() and start()
+                server.pages = self._pages
                 self._server = server
             return self._server
 
@@ -310,6 +315,12 @@ class Sandbox:
         """(method, path, status) of every request this object served, API and git alike, in
         order (status 0: the connection was reset by a fault). Path without the query."""
         return self._requests
+
+    def add_page(self, path: str, html: str) -> str:
+        """Serve `html` at `path` (e.g. a rehearsal's email draft); returns its URL. The
+        repository, tag, release and pull request pages need no adding (see `pages`)."""
+        self._pages[path] = html
+        return f"{self.url}{path}"
 
     # -- tokens and apps ----------------------------------------------------------------------
 

@@ -1,10 +1,12 @@
-"""HTTP for the sandbox: one port, three kinds of traffic.
+"""HTTP for the sandbox: one port, several kinds of traffic.
 
 - `/api/v3/...`: the REST API (`api.Api`), JSON in and out, with GitHub's headers;
 - `/OWNER/NAME.git/...`: git's smart HTTP protocol, handed to `git http-backend` as a CGI
   script, with the token checked first (push needs write access, as on GitHub);
 - `/simple/...` and `/files/...`, when the sandbox has an index directory: the package index
   (`index.Index`: PEP 503/691/658 over a directory of wheels and sdists);
+- the web URLs the API hands out (`/OWNER/NAME`, `/OWNER/NAME/pull/N`, ...): HTML pages
+  (`pages`);
 - anything else: 404.
 
 Faults are applied here, before routing, so they hit API and git traffic alike. Every request is
@@ -33,7 +35,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from release_tool.sandbox import git_http, shapes
+from release_tool.sandbox import git_http, pages, shapes
 from release_tool.sandbox.access import Access, is_full_name
 from release_tool.sandbox.api import Api, Response
 from release_tool.sandbox.faults import API_PREFIX, Fault, FaultSet
@@ -79,6 +81,7 @@ class SandboxServer(ThreadingHTTPServer):
         self.observer: Callable[[Exchange], None] | None = None
         self.index: Index | None = None  # the package index, when the sandbox serves one
         self.requests: list[tuple[str, str, int]] = []  # the Sandbox swaps in its own list
+        self.pages: dict[str, str] = {}  # extra HTML pages by path (the Sandbox's own dict)
         self.used: dict[str, int] = {}  # requests per user (or "" for anonymous), for headers
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
@@ -174,8 +177,20 @@ class _Handler(BaseHTTPRequestHandler):
             self._download(path)
         elif git_http.looks_like_git(path):
             self._git(path, query)
+        elif self.command in ("GET", "HEAD") and self._page(path):
+            pass
         else:
             self._plain(404, b"Not Found\n", path)
+
+    def _page(self, path: str) -> bool:
+        """An HTML page for a web URL (`pages`); False when `path` is not one."""
+        api = self.server.api
+        page = pages.render(api.store, api.state, self.server.pages, path)
+        if page is None:
+            return False
+        self.server.record(self.command, path, page.status)
+        self._send(page.status, page.html.encode(), {"Content-Type": "text/html; charset=utf-8"})
+        return True
 
     def _body(self, limit: int) -> bytes:
         """The request body, read once, only once the request may proceed; more than `limit`

@@ -1,7 +1,10 @@
-"""`rehearse [BUMP]`: the complete release against an in-process sandbox, on copies.
+"""`rehearse [BUMP]`: `release BUMP` (the same options) against an in-process sandbox, on copies.
 
-Shows the plan, applies it to the copies, and ends with what the run produced (the tag, the
-release, the downstream PR, the email draft); `--keep` leaves the sandbox serving to browse it.
+Rehearses the working tree as it is (uncommitted changes included), shows the plan, applies it
+to the copies, and ends with what the run produced (the tag, the release, the downstream PR,
+the email draft, where each downstream's data came from), each at a URL that opens in a
+browser. The workspace is deleted at the end unless `--keep` (which leaves the sandbox serving
+until SIGINT or SIGTERM) or `--workspace`. The logic is `release_tool.rehearsal`'s.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import click
 
 from release_tool.cli.console import Output
-from release_tool.cli.options import PRE_CHOICES, ReleaseArgs, options, output_options
+from release_tool.cli.options import ReleaseArgs, options, release_flags
 from release_tool.cli.run import Invocation, command
 from release_tool.cli.show import Progress, show_plan, show_rehearsal, show_result
 
@@ -25,20 +28,34 @@ if TYPE_CHECKING:
 
 
 class RehearseArgs(NamedTuple):
-    """`rehearse [BUMP]`."""
+    """`rehearse [BUMP]`: every option of `release` but --dry-run and --yes, and its own."""
 
     bump: str = "patch"
     json_mode: bool = False
     quiet: bool = False
+    pre: str | None = None
+    sync: bool = False
+    allow_downgrade: bool = False
+    allow_empty_notes: bool = False
+    skip: tuple[str, ...] = ()
+    only: tuple[str, ...] = ()
+    local: bool = False
+    send_email: bool = False
+    allow_unpushed: bool = False
+    no_verify: bool = False
     example: bool = False
     downstream_from: Path | None = None
-    pre: str | None = None
     keep: bool = False
     workspace: Path | None = None
+
+    def release_args(self) -> ReleaseArgs:
+        shared = {k: v for k, v in self._asdict().items() if k in ReleaseArgs._fields}
+        return ReleaseArgs(**shared)
 
 
 rehearse_options = options(
     click.argument("bump", metavar="[BUMP]", default="patch"),
+    release_flags,
     click.option(
         "--example",
         is_flag=True,
@@ -49,7 +66,6 @@ rehearse_options = options(
         type=click.Path(path_type=Path, exists=True),
         help="A local copy of the downstream repository to rehearse against.",
     ),
-    click.option("--pre", type=PRE_CHOICES, help="Start or advance a pre-release."),
     click.option(
         "--keep",
         is_flag=True,
@@ -58,9 +74,8 @@ rehearse_options = options(
     click.option(
         "--workspace",
         type=click.Path(path_type=Path),
-        help="Folder for the sandbox and the working copy (default: a new temp folder).",
+        help="Folder for the sandbox and the working copy, kept (default: a temp folder, deleted).",
     ),
-    output_options("Print the summary as JSON."),
 )
 
 
@@ -68,55 +83,54 @@ rehearse_options = options(
 @rehearse_options
 @command(RehearseArgs)
 def rehearse(invocation: Invocation, args: RehearseArgs) -> None:
-    """Run the complete release against an embedded sandbox, on copies: nothing real changes.
+    """Rehearse `release BUMP` (same options) against an embedded sandbox: nothing real changes.
 
-    Shows the plan, applies it, and ends with the tag, the release, the downstream PR and the
-    email draft it produced.
+    Rehearses the working tree as it is, uncommitted changes included. Shows the plan, applies
+    it, and ends with the tag, the release, the downstream PR and the email draft it produced.
     """
-    from release_tool.rehearsal import prepare
+    from release_tool.rehearsal import session
 
-    output = invocation.output
-    workspace = _workspace(args.workspace)
     source = None if args.example else invocation.directory.resolve()
-    rehearsal = prepare(source, workspace, downstream_from=args.downstream_from, environ=os.environ)
-    output.add_secret(rehearsal.token)
-    try:
-        _rehearse(output, rehearsal, args)
+    with session(
+        source,
+        workspace=args.workspace,
+        keep=args.keep,
+        downstream_from=args.downstream_from,
+        environ=os.environ,
+    ) as rehearsal:
+        invocation.output.add_secret(rehearsal.token)
+        _rehearse(invocation.output, rehearsal, args)
         if args.keep:
-            _keep_serving(output, rehearsal)
-    finally:
-        rehearsal.sandbox.stop()
-
-
-def _workspace(asked: Path | None) -> Path:
-    import tempfile
-
-    workspace = asked or Path(tempfile.mkdtemp(prefix="release-tool-rehearsal-"))
-    workspace.mkdir(parents=True, exist_ok=True)
-    return workspace
+            _keep_serving(invocation.output, rehearsal)
 
 
 def _rehearse(output: Output, rehearsal: Rehearsal, args: RehearseArgs) -> None:
     from release_tool.pipeline import plan_release, run_release
-    from release_tool.rehearsal import summarize
+    from release_tool.rehearsal import rehearsal_request, summarize
 
     output.info(
         f"Sandbox GitHub at {rehearsal.sandbox.api_url} with {', '.join(rehearsal.repositories)}"
     )
-    request = ReleaseArgs(bump=args.bump, pre=args.pre).request()
+    for repository, words in rehearsal.downstream:
+        output.info(f"downstream {repository}: {words}")
+    request, left_out = rehearsal_request(args.release_args().request())
     plan = plan_release(rehearsal.project, request)
     show_plan(output, plan)
     result = run_release(rehearsal.project, plan, Progress(output))
     show_result(output, plan, result, final=False)
     summary = summarize(rehearsal, plan, result)
+    summary["notes"] += left_out
+    summary["workspace_kept"] = bool(args.keep or args.workspace)
     if output.json_mode:
         output.json(summary)
     else:
         show_rehearsal(output, summary)
-    done = (
-        f"Rehearsed {plan.package} {plan.new} ({plan.tag}) against the sandbox; "
+    where = (
         f"workspace {summary['workspace']}"
+        if summary["workspace_kept"]
+        else "the workspace is deleted at exit"
     )
+    done = f"Rehearsed {plan.package} {plan.new} ({plan.tag}) against the sandbox; {where}"
     if args.keep:
         output.info(done)  # the final line says where to browse
     else:
@@ -129,7 +143,9 @@ def _keep_serving(output: Output, rehearsal: Rehearsal) -> None:
     output.info("")
     output.final(
         f"The sandbox keeps serving at {rehearsal.sandbox.api_url} (reads need no "
-        f"token; git clone {rehearsal.sandbox.url}/OWNER/NAME.git). Ctrl-C stops it."
+        f"token; git clone {rehearsal.sandbox.url}/OWNER/NAME.git); browse "
+        f"{rehearsal.sandbox.html_url(rehearsal.project.config.repository)}. "
+        "Ctrl-C (or SIGTERM) stops it."
     )
     try:
         while True:
