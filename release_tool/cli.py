@@ -34,7 +34,12 @@ if TYPE_CHECKING:
     from release_tool.project import Project, ReleaseRequest, RetryPolicy
 
 # Secrets the environment may hold: redacted everywhere, masked in an Actions log up front.
-SECRET_ENV = ("GITHUB_TOKEN", "GH_TOKEN", "RELEASE_TOOL_SMTP_PASSWORD")
+SECRET_ENV = (
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "RELEASE_TOOL_SMTP_PASSWORD",
+    "RELEASE_TOOL_APP_PRIVATE_KEY",
+)
 
 
 # --- output --------------------------------------------------------------------------------
@@ -212,13 +217,28 @@ def load_project(
     OUTPUT.add_secret(token)  # `gh auth token` may give one the environment did not hold
     for key in SECRET_ENV:
         OUTPUT.add_secret(environ.get(key))
+    policy = retry_policy(environ)
+    app = None
+    if any(environ.get(f"RELEASE_TOOL_APP_{k}") for k in ("ID", "PRIVATE_KEY", "PRIVATE_KEY_FILE")):
+        # A GitHub App: the library's installation token is the token (git pushes with it).
+        from release_tool.github_api import api_url
+        from release_tool.github_api.auth import app_login
+
+        timeout = network_timeout(environ, config)
+        api = api_url(config.github_api, environ)
+        login = app_login(environ, api, config.repository, policy=policy, timeout=timeout)
+        if login is not None:
+            app, token = login
+            OUTPUT.add_secret(app.private_key)
+            OUTPUT.add_secret(token)
     return Project(
         root=root,
         config=config,
         repo=GitRepo(root, token),
         token=token,
         environ=environ,
-        policy=retry_policy(environ),
+        app=app,
+        policy=policy,
         poll_interval=_seconds(environ, "RELEASE_TOOL_POLL_INTERVAL", 10.0),
         network_timeout=network_timeout(environ, config),
         progress=progress.update if progress else None,

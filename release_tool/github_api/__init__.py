@@ -8,6 +8,7 @@ so `release-tool --help` does not pay for it).
 By concern:
 
 * `client` — the connection, PyGithub's requester, retries and the POST rule (`create`);
+* `auth` — GitHub App authentication: an installation token per repository;
 * `errors` — PyGithub's and the network's exceptions as `ReleaseError`s that say what was
   being done, with a hint;
 * `types` — the frozen values the callers see, and the URLs of things not created yet;
@@ -21,6 +22,7 @@ from release_tool.github_api.pulls import Pulls
 from release_tool.github_api.releases import Releases
 from release_tool.github_api.types import (
     DEFAULT_API_URL,
+    AssetInfo,
     BranchHead,
     CommitInfo,
     PullInfo,
@@ -40,6 +42,7 @@ class GitHub(Releases, Pulls):
 
 __all__ = [
     "DEFAULT_API_URL",
+    "AssetInfo",
     "BranchHead",
     "CommitInfo",
     "GitHub",

@@ -9,7 +9,7 @@ Request economy and safety, in one place:
   by retrying, below.
 * Retries: idempotent requests (GET, HEAD, PUT, PATCH with an absolute payload, DELETE) are
   retried with exponential backoff on 5xx, a dropped connection and a secondary rate limit, by
-  urllib3 under PyGithub (`_retry`). A POST is never retried blindly: GitHub may have done it
+  urllib3 under PyGithub (`retry_for`). A POST is never retried blindly: GitHub may have done it
   before the connection dropped or the 502 came back. `create()` looks first (a read that would
   find what the POST made) and only then repeats it. Every wait is capped by
   `RetryPolicy.max_wait`, which tests set to almost nothing; a spent hourly quota (the primary
@@ -21,6 +21,7 @@ Request economy and safety, in one place:
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -29,20 +30,24 @@ from urllib.parse import urlsplit
 
 from release_tool import __version__
 from release_tool.config import DEFAULT_NETWORK_TIMEOUT
-from release_tool.errors import ReleaseError
+from release_tool.errors import ReleaseError, UsageError
 from release_tool.github_api.errors import doing, exhausted, rate_limit_wait, transient
 from release_tool.github_api.types import RepoInfo, web_url
-from release_tool.project import RetryPolicy
+from release_tool.project import GitHubApp, RetryPolicy
 
 if TYPE_CHECKING:
     from github import Github
     from github.Repository import Repository
     from urllib3 import Retry
 
+    from release_tool.github_api.auth import Installations
+
 T = TypeVar("T")
+# The repository a request is on (as a GitHub App: whose installation makes it).
+_REPO_PATH = re.compile(r"^/repos/([^/]+/[^/?]+)")
 
 
-def _retry(policy: RetryPolicy) -> Retry:
+def retry_for(policy: RetryPolicy) -> Retry:
     """urllib3's retry for idempotent requests; the rate-limit logic comes from PyGithub."""
     from github.GithubRetry import GithubRetry
 
@@ -80,14 +85,22 @@ class Client:
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         timeout: float = DEFAULT_NETWORK_TIMEOUT,
+        app: GitHubApp | None = None,
     ) -> None:
         self.api = api.rstrip("/")
         self.policy = policy or RetryPolicy()
         self.timeout = timeout  # the overall deadline of one request (github_transport)
         self._token = token
         self._sleep = sleep
-        self._client: Github | None = None
+        self._clients: dict[object, Github] = {}
         self._login: str | None = None
+        self.installations: Installations | None = None
+        if app is not None:
+            from release_tool.github_api.auth import Installations
+
+            self.installations = Installations(
+                self.api, app, retry=retry_for(self.policy), timeout=timeout
+            )
 
     def __repr__(self) -> str:  # never the token
         return f"GitHub({self.api!r})"
@@ -96,32 +109,51 @@ class Client:
     def web(self) -> str:
         return web_url(self.api)
 
-    def _gh(self) -> Github:
-        if self._client is None:
+    @property
+    def is_app(self) -> bool:
+        """Whether requests go out as a GitHub App (installation tokens: no user, no fork)."""
+        return self.installations is not None
+
+    def _gh(self, full_name: str | None = None) -> Github:
+        """The PyGithub client for requests on `full_name`: as a GitHub App, the one of the
+        installation that covers it (anonymous where the App is not installed)."""
+        key: object = "token"
+        installation = None
+        if self.installations is not None and full_name is not None:
+            installation = self.installations.of(full_name)
+            key = installation.id if installation is not None else "anonymous"
+        if key not in self._clients:
             from github import Auth, Github
 
-            self._client = Github(
+            auth: Any = None
+            if self.installations is not None and installation is not None:
+                auth = self.installations.auth(installation)
+            elif key == "token" and self._token:
+                auth = Auth.Token(self._token)
+            client = Github(
                 base_url=self.api,
-                auth=Auth.Token(self._token) if self._token else None,
+                auth=auth,
                 user_agent=f"release-tool/{__version__}",
-                retry=_retry(self.policy),
+                retry=retry_for(self.policy),
                 seconds_between_requests=0,
                 seconds_between_writes=0,
                 lazy=True,
             )
             from release_tool.github_transport import install
 
-            install(self._client, self.timeout, urlsplit(self.api).path)
-        return self._client
+            install(client, self.timeout, urlsplit(self.api).path)
+            self._clients[key] = client
+        return self._clients[key]
 
     def _repo(self, full_name: str) -> Repository:
-        return self._gh().get_repo(full_name)  # lazy: no request
+        return self._gh(full_name).get_repo(full_name)  # lazy: no request
 
     def _json(
         self, verb: str, path: str, body: Any = None, parameters: dict[str, Any] | None = None
     ) -> Any:
         """One request through PyGithub's requester; the decoded JSON body."""
-        _, data = self._gh().requester.requestJsonAndCheck(
+        match = _REPO_PATH.match(path)
+        _, data = self._gh(match[1] if match else None).requester.requestJsonAndCheck(
             verb, path, parameters=parameters, input=body
         )
         return data
@@ -135,18 +167,31 @@ class Client:
         if data is None:
             return None
         permissions = data.get("permissions") or {}
+        can_push = bool(permissions.get("push"))
+        can_triage = bool(permissions.get("triage") or can_push)
+        if self.installations is not None:
+            # An installation token's rights are the installation's, not a user's.
+            installation = self.installations.of(full_name)
+            can_push = installation is not None and installation.can_write
+            can_triage = installation is not None and installation.can_triage
         parent = data.get("parent") or {}
         return RepoInfo(
             full_name=data["full_name"],
             default_branch=data["default_branch"],
             html_url=data["html_url"],
-            can_push=bool(permissions.get("push")),
-            can_triage=bool(permissions.get("triage") or permissions.get("push")),
+            can_push=can_push,
+            can_triage=can_triage,
             fork_of=parent.get("full_name") if data.get("fork") else None,
         )
 
     def login(self) -> str:
-        """The token's user (GET /user, once per client)."""
+        """The token's user (GET /user, once per client). A GitHub App has none: its
+        installation tokens get 403 there, so a caller asks only for a user's token."""
+        if self.installations is not None:
+            raise UsageError(
+                "a GitHub App has no user account (GET /user is refused to its tokens)",
+                "use a user's token (GITHUB_TOKEN) for what needs one, e.g. a fork",
+            )
         if self._login is None:
             with self._doing("reading the token's user"):
                 self._login = str(self._json("GET", "/user")["login"])

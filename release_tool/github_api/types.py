@@ -58,6 +58,17 @@ class ReleaseInfo:
     draft: bool
     prerelease: bool
     html_url: str
+    upload_url: str = ""  # where assets go (GitHub's uploads host), `{?name,label}` cut off
+
+
+@dataclass(frozen=True)
+class AssetInfo:
+    """A release's asset; `state` is "uploaded", or "starter" for an upload that never ended."""
+
+    id: int
+    name: str
+    size: int
+    state: str
 
 
 @dataclass(frozen=True)
@@ -114,6 +125,16 @@ def release_info(data: Mapping[str, Any]) -> ReleaseInfo:
         draft=bool(data.get("draft")),
         prerelease=bool(data.get("prerelease")),
         html_url=str(data.get("html_url") or ""),
+        upload_url=str(data.get("upload_url") or "").split("{", 1)[0],
+    )
+
+
+def asset_info(data: Mapping[str, Any]) -> AssetInfo:
+    return AssetInfo(
+        id=int(data["id"]),
+        name=str(data["name"]),
+        size=int(data.get("size") or 0),
+        state=str(data.get("state") or "uploaded"),
     )
 
 

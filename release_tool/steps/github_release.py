@@ -188,6 +188,10 @@ def plan_github_release(
     warning = actions_token_warning(project)
     if warning:
         notes_out.append(warning)
+    if config.release_assets:
+        immutable = _plan_immutable(gh, project, desired, notes_out)
+        if immutable is not None:
+            return immutable
     # Drafts too, always: GitHub lets a published release be created beside a draft for the
     # same tag, so a draft an earlier run left must be found (and published), not doubled.
     existing = gh.release_by_tag(config.repository, tag, drafts=True)
@@ -210,6 +214,46 @@ def plan_github_release(
         notes=tuple(notes_out),
         known=known,
     )
+
+
+def _plan_immutable(
+    gh: GitHub, project: Project, desired: DesiredRelease, notes: list[str]
+) -> StepPlan | None:
+    """With `release_assets`: the draft → assets → publish action (finishing the tool's own
+    draft when an earlier run left one); None when the tag's release is already published
+    (then it is only brought up to date, as without assets)."""
+    from release_tool.steps.notes import OWN_MARKER
+    from release_tool.steps.release_assets import AssetBuild, ImmutableReleaseAction
+
+    config = project.config
+    r = dataclasses.replace(desired, body=f"{desired.body}\n\n{OWN_MARKER}")
+    published = gh.release_by_tag(r.repository, r.tag)
+    if published is not None:
+        notes.append(
+            "the release is published: its assets are as they are (an immutable release "
+            "takes no new ones)"
+        )
+        return None
+    draft = gh.draft_of(r.repository, r.tag, OWN_MARKER)
+    if draft is not None:
+        notes.append(
+            f"an earlier run's draft of {r.tag} is finished, not doubled: {draft.html_url}"
+        )
+    build = AssetBuild(config.build_command, config.release_assets, config.build_timeout)
+    action = ImmutableReleaseAction(
+        gh,
+        project.root,
+        project.environ,
+        r.repository,
+        r.tag,
+        r.name,
+        r.body,
+        r.prerelease,
+        r.draft,
+        build,
+        draft,
+    )
+    return StepPlan(STEP, (action,), notes=tuple(notes))
 
 
 def plan(ctx: Planning) -> StepPlan:
