@@ -55,6 +55,7 @@ class Output:
     actions: Actions | None = None  # inside GitHub Actions: masks, groups, annotations
     _out: Console | None = None
     _err: Console | None = None
+    _masks: list[str] = field(default_factory=list)  # `::add-mask::` lines not printed yet
 
     def _console(self, stderr: bool) -> Console:
         from rich.console import Console
@@ -67,6 +68,7 @@ class Output:
 
     def line(self, text: str = "", *, style: str | None = None, stderr: bool = False) -> None:
         """Print one redacted line; brackets in diffs are text, never rich markup."""
+        self.flush_masks()
         if self.json_mode and not stderr:
             return
         stream = sys.stderr if stderr else sys.stdout
@@ -85,6 +87,7 @@ class Output:
 
     def table(self, title: str, rows: list[tuple[str, str]], *, stderr: bool = False) -> None:
         """A two-column table (name, value); every cell redacted like every line."""
+        self.flush_masks()
         if self.json_mode and not stderr:
             return
         from rich.table import Table
@@ -97,6 +100,7 @@ class Output:
         self._console(stderr).print(table)
 
     def json(self, data: Any) -> None:
+        self.flush_masks()
         click.echo(self.redact(json.dumps(data, indent=2, sort_keys=True)))
 
     def add_secret(self, secret: str | None) -> None:
@@ -107,16 +111,27 @@ class Output:
         if self.actions and secret.strip():
             # Mask the derived spellings too (URL-encoded, Base64 as in a Basic header).
             for form in [secret, *sorted(forms(secret) - {secret})]:
-                self.command(self.actions.mask(form))
+                self._masks.append(self.actions.mask(form))
+
+    def flush_masks(self) -> None:
+        """Print the masks not printed yet: before any other line (every printing method
+        calls this first), once the stream is known (`_run`, when --json is read)."""
+        masks, self._masks = self._masks, []
+        for mask in masks:
+            self._command_line(mask)
 
     def command(self, line: str) -> None:
-        """A workflow command line as `Actions` made it (already redacted, or a mask).
+        """A workflow command line as `Actions` made it (already redacted): after the masks."""
+        self.flush_masks()
+        self._command_line(line)
 
-        On stderr so stdout stays the plan or the JSON; stdout is flushed first so the
-        command lands between the lines it belongs between in the merged log.
-        """
-        sys.stdout.flush()
-        click.echo(line, err=True)
+    def _command_line(self, line: str) -> None:
+        """On stdout, GitHub's documented channel for workflow commands; with --json on
+        stderr, so stdout stays one JSON document (a `$(...)` capture would hide them).
+        The other stream is flushed first, so the command lands where it belongs in the
+        merged log."""
+        (sys.stdout if self.json_mode else sys.stderr).flush()
+        click.echo(line, err=self.json_mode)
 
     def group(self, title: str) -> None:
         if self.actions and not self.json_mode:
@@ -133,6 +148,7 @@ OUTPUT = Output()
 def _run(body: Callable[[], None]) -> NoReturn:
     """Run a command body; the one place where exceptions become exit codes."""
     try:
+        OUTPUT.flush_masks()  # inside Actions: the masks before anything else
         body()
     except ReleaseError as exc:
         if isinstance(exc, InternalError) and os.environ.get("RELEASE_TOOL_DEBUG"):

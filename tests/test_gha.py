@@ -8,6 +8,7 @@ changelog text stays inside its cell.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -623,14 +624,32 @@ def test_cli_masks_first_groups_steps_and_writes_outputs_and_summary(
         cli.cli, ["-C", str(library), "release", "minor", "--yes", "--local"]
     )
     assert result.exit_code == 0, result.output
-    assert result.stderr.splitlines()[0] == f"::add-mask::{TOKEN}"
+    # Workflow commands go to standard output, GitHub's documented channel; masks first.
+    assert result.stdout.splitlines()[0] == f"::add-mask::{TOKEN}"
     assert result.output.count(TOKEN) == 1  # only in the mask
-    assert "::group::bump" in result.stderr
-    assert result.stderr.count("::group::") == result.stderr.count("::endgroup::")
+    assert "::group::bump" in result.stdout
+    assert "::" not in result.stderr
+    assert result.stdout.count("::group::") == result.stdout.count("::endgroup::")
     outputs = dict(parse_output_file(read(files["GITHUB_OUTPUT"])))
     assert (outputs["version"], outputs["tag"], outputs["dry_run"]) == ("5.3.0", "v5.3.0", "false")
     summary = read(files["GITHUB_STEP_SUMMARY"])
     assert summary.startswith(heading("Released edx-proctoring 5.3.0 (v5.3.0)"))
+
+
+def test_cli_json_mode_keeps_stdout_one_document_and_masks_first(
+    library: Path, files: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --json, stdout is the JSON alone (a `$(...)` capture must parse); the commands
+    go to stderr instead, masks still before any other line."""
+    for key, value in files.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    args = ["-C", str(library), "release", "minor", "--local", "--dry-run", "--json"]
+    result = CliRunner().invoke(cli.cli, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["dry_run"] is True
+    assert result.stderr.splitlines()[0] == f"::add-mask::{TOKEN}"
+    assert TOKEN not in result.stdout
 
 
 def test_cli_dry_run_and_error_annotation(
@@ -642,6 +661,7 @@ def test_cli_dry_run_and_error_annotation(
     result = CliRunner().invoke(cli.cli, args)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("{")  # workflow commands never go to the JSON on stdout
+    json.loads(result.stdout)
     assert dict(parse_output_file(read(files["GITHUB_OUTPUT"])))["dry_run"] == "true"
     assert read(files["GITHUB_STEP_SUMMARY"]).startswith("## Dry run")
 
@@ -649,7 +669,7 @@ def test_cli_dry_run_and_error_annotation(
     result = CliRunner().invoke(cli.cli, ["-C", str(library), "release", "minor", "--yes"])
     assert result.exit_code == 2
     command, properties, message = parse_command(
-        next(line for line in result.stderr.splitlines() if line.startswith("::error"))
+        next(line for line in result.stdout.splitlines() if line.startswith("::error"))
     )
     assert command == "error"
     assert properties == {"title": "release-tool (exit 2)"}
