@@ -3,8 +3,8 @@ publish; their assets (list, upload, delete); GitHub's generated notes.
 
 `make_latest`: GitHub refuses "Latest release cannot be draft or prerelease", so a draft or a
 pre-release is always created and updated with `make_latest: "false"`; a final release is
-created with "true", and publishing a draft leaves it out (GitHub's default then makes the
-newly published release the latest).
+created with "true"; a draft published as a final release is made the latest right after
+(a second request: a release that is still a draft when the request is judged cannot be).
 """
 
 from __future__ import annotations
@@ -100,8 +100,11 @@ class Releases(Client):
         body: str,
         draft: bool,
         prerelease: bool,
+        was_draft: bool = False,
     ) -> ReleaseInfo:
-        """PATCH the release (publishing a draft with `draft=False`)."""
+        """PATCH the release (publishing a draft with `draft=False`). A draft published as a
+        final release is then made the latest, in a second request: GitHub judges
+        `make_latest` on the release as it stands, and a draft cannot be latest."""
         payload = {
             "name": name,
             "body": body,
@@ -109,8 +112,12 @@ class Releases(Client):
             "prerelease": prerelease,
             **_latest(draft, prerelease, creating=False),
         }
+        path = f"/repos/{full_name}/releases/{release_id}"
         with self._doing(f"updating release {release_id} on {full_name}"):
-            data = self._json("PATCH", f"/repos/{full_name}/releases/{release_id}", payload)
+            data = self._json("PATCH", path, payload)
+        if was_draft and not draft and not prerelease:
+            with self._doing(f"making release {release_id} the latest on {full_name}"):
+                data = self._json("PATCH", path, {"make_latest": "true"})
         return release_info(data)
 
     # -- assets -----------------------------------------------------------------------------

@@ -100,6 +100,7 @@ class CreateReleaseAction:
                 body=r.body,
                 draft=r.draft and made.draft,
                 prerelease=r.prerelease,
+                was_draft=made.draft,
             )
         return Outcome(
             f"created release {r.tag}: {made.html_url}", RunState(release_url=made.html_url)
@@ -132,6 +133,7 @@ class UpdateReleaseAction:
             body=r.body,
             draft=r.draft and self.existing.draft,
             prerelease=r.prerelease,
+            was_draft=self.existing.draft,
         )
         return Outcome(
             f"updated release {r.tag}: {made.html_url}", RunState(release_url=made.html_url)

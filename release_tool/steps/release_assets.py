@@ -204,6 +204,7 @@ class ImmutableReleaseAction:
             body=self.body,
             draft=self.keep_draft,
             prerelease=self.prerelease,
+            was_draft=True,
         )
         did = "kept as a draft" if self.keep_draft else "published"
         summary = (
