@@ -7,7 +7,8 @@ so `release-tool --help` does not pay for it).
 
 By concern:
 
-* `client` — the connection, PyGithub's requester, retries and the POST rule (`create`);
+* `client` — the connection, PyGithub's requester and the POST rule (`create`); `retry` —
+  urllib3's retries of the idempotent requests;
 * `auth` — GitHub App authentication: an installation token per repository;
 * `errors` — PyGithub's and the network's exceptions as `ReleaseError`s that say what was
   being done, with a hint;

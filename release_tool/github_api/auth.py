@@ -197,7 +197,7 @@ def app_login(
     app = app_from_environ(environ)
     if app is None:
         return None
-    from release_tool.github_api.client import retry_for
+    from release_tool.github_api.retry import retry_for
 
     installations = Installations(api, app, retry=retry_for(policy), timeout=timeout)
     return app, installations.token(repository)
