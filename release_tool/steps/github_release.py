@@ -191,6 +191,10 @@ def plan_github_release(
     if warning:
         notes_out.append(warning)
     if config.release_assets:
+        from release_tool.steps.notes import OWN_MARKER
+
+        # The marker tells the tool's own draft from someone else's (see release_assets).
+        desired = dataclasses.replace(desired, body=f"{desired.body}\n\n{OWN_MARKER}")
         immutable = _plan_immutable(gh, project, desired, notes_out)
         if immutable is not None:
             return immutable
@@ -227,8 +231,7 @@ def _plan_immutable(
     from release_tool.steps.notes import OWN_MARKER
     from release_tool.steps.release_assets import AssetBuild, ImmutableReleaseAction
 
-    config = project.config
-    r = dataclasses.replace(desired, body=f"{desired.body}\n\n{OWN_MARKER}")
+    config, r = project.config, desired
     published = gh.release_by_tag(r.repository, r.tag)
     if published is not None:
         notes.append(
