@@ -95,6 +95,14 @@ def _check_positive(value: float) -> str | None:
     return None if value > 0 else "must be greater than 0"
 
 
+def _check_globs(values: tuple[str, ...]) -> str | None:
+    for value in values:
+        pure = PurePosixPath(value)
+        if not value or pure.is_absolute() or ".." in pure.parts or "\\" in value:
+            return f"{value!r} must be a relative path (a glob) inside the checkout"
+    return None
+
+
 def _check_search(value: str | None) -> str | None:
     if value is not None and value.count("{version}") != 1:
         return f"{value!r} must contain '{{version}}' exactly once"
@@ -234,6 +242,27 @@ class Config:
         None, help="GitHub API URL; default https://api.github.com (or RELEASE_TOOL_GITHUB_API)."
     )
     draft_release: bool = _opt(False, help="Create the GitHub release as a draft.")
+    release_notes: Literal["changelog", "github", "commits"] = _opt(
+        "changelog",
+        help="Where the release notes come from: 'changelog' (the version's section), "
+        "'github' (GitHub's generated notes, read while planning) or 'commits' (the "
+        "conventional-commit subjects since the previous release tag, grouped by type).",
+    )
+    release_assets: tuple[str, ...] = _opt(
+        (),
+        help="Globs of the files to attach to the GitHub release, e.g. ['dist/*.whl', "
+        "'dist/*.tar.gz'], built by build_command; the release is then created as a draft, "
+        "the assets uploaded, and only then published (immutable releases).",
+        check=_check_globs,
+    )
+    build_command: tuple[str, ...] = _opt(
+        (),
+        help="The command that builds release_assets, e.g. ['python', '-m', 'build'], run "
+        "in a clean checkout of the tag (never in the working tree).",
+    )
+    build_timeout: float = _opt(
+        1800.0, help="Seconds build_command may take.", check=_check_positive
+    )
     wait_for_index: bool = _opt(False, help="Wait until the version is on the index before PRs.")
     index_url: str = _opt("https://pypi.org/simple/", help="PEP 691 simple index to wait on.")
     index_timeout: float = _opt(900.0, help="Seconds to wait for the index.", check=_check_positive)
@@ -357,6 +386,12 @@ def config_from_mapping(data: Any, root: Path, where: str = "tool.release_tool")
     the key path of `data` in errors (`release-tool.toml:` for that file's top level)."""
     config = _build(Config, data, where, root)
     assert isinstance(config, Config)
+    if config.build_command and not config.release_assets:
+        raise ConfigError(
+            "tool.release_tool.build_command: set, but release_assets is empty",
+            "list the files the build makes in release_assets, e.g. ['dist/*.whl', "
+            "'dist/*.tar.gz'], or remove build_command",
+        )
     return config
 
 

@@ -337,7 +337,8 @@ class GitRepo:
         return self._git("rev-parse", "--absolute-git-dir")
 
     def create_tag(self, name: str, message: str, sign: bool) -> None:
-        self._settled("tag", "-s" if sign else "-a", name, "-m", message)
+        # --cleanup=whitespace: a Markdown heading (`### Bug fixes`) is no comment to strip.
+        self._settled("tag", "-s" if sign else "-a", "--cleanup=whitespace", name, "-m", message)
 
     def tag_subject(self, name: str) -> tuple[str, str] | None:
         """A local tag's commit (peeled) and its message's first line; None: no such tag."""

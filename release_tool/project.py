@@ -50,6 +50,17 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
+class GitHubApp:
+    """A GitHub App the run authenticates as: its id and private key (PEM), never shown.
+
+    With one, every repository is written with its own installation token (the library's is
+    also the one git pushes with: `Project.token`)."""
+
+    id: int
+    private_key: str = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Project:
     """The repository being released, its config, and what the run may use."""
 
@@ -58,6 +69,7 @@ class Project:
     repo: GitRepo
     token: str | None = None
     environ: Mapping[str, str] = field(default_factory=dict)
+    app: GitHubApp | None = None  # GitHub App authentication (see `GitHubApp`)
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     poll_interval: float = DEFAULT_POLL_INTERVAL
     # The overall deadline of one network operation (a git push, ls-remote or clone, a GitHub

@@ -31,7 +31,12 @@ if TYPE_CHECKING:
     from release_tool.gha import Actions
 
 # Secrets the environment may hold: redacted everywhere, masked in an Actions log up front.
-SECRET_ENV = ("GITHUB_TOKEN", "GH_TOKEN", "RELEASE_TOOL_SMTP_PASSWORD")
+SECRET_ENV = (
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "RELEASE_TOOL_SMTP_PASSWORD",
+    "RELEASE_TOOL_APP_PRIVATE_KEY",
+)
 
 
 def _rich_wanted(stream: TextIO) -> bool:
@@ -48,6 +53,7 @@ class Output:
         self.quiet = False  # --quiet: errors and the final line only
         self._out: Console | None = None
         self._err: Console | None = None
+        self._masks: list[str] = []  # `::add-mask::` lines not printed yet
 
     @classmethod
     def for_environment(cls, environ: Mapping[str, str]) -> Output:
@@ -79,6 +85,7 @@ class Output:
 
     def _emit(self, text: str, style: str | None, stderr: bool) -> None:
         """Print one redacted line; brackets in diffs are text, never rich markup."""
+        self.flush_masks()
         if self.json_mode and not stderr:
             return  # stdout is the JSON document
         stream = sys.stderr if stderr else sys.stdout
@@ -109,6 +116,7 @@ class Output:
 
     def table(self, title: str, rows: list[tuple[str, str]], *, stderr: bool = False) -> None:
         """A two-column table (name, value); every cell redacted like every line."""
+        self.flush_masks()
         if self.quiet or (self.json_mode and not stderr):
             return
         from rich.table import Table
@@ -124,6 +132,7 @@ class Output:
         """The JSON document, on stdout (the one thing stdout carries in JSON mode)."""
         import json  # only JSON mode needs it
 
+        self.flush_masks()
         click.echo(self.redact(json.dumps(data, indent=2, sort_keys=True)))
 
     def spinner(self, text: str) -> Status | None:
@@ -150,16 +159,27 @@ class Output:
         if self.actions and secret.strip():
             # Mask the derived spellings too (URL-encoded, Base64 as in a Basic header).
             for form in [secret, *sorted(forms(secret) - {secret})]:
-                self.command(self.actions.mask(form))
+                self._masks.append(self.actions.mask(form))
+
+    def flush_masks(self) -> None:
+        """Print the masks not printed yet: before any other line (every printing method
+        calls this first), once the stream is known (`run`, when --json is read)."""
+        masks, self._masks = self._masks, []
+        for mask in masks:
+            self._command_line(mask)
 
     def command(self, line: str) -> None:
-        """A workflow command line as `Actions` made it (already redacted, or a mask).
+        """A workflow command line as `Actions` made it (already redacted): after the masks."""
+        self.flush_masks()
+        self._command_line(line)
 
-        On stderr so stdout stays the plan or the JSON; stdout is flushed first so the
-        command lands between the lines it belongs between in the merged log.
-        """
-        sys.stdout.flush()
-        click.echo(line, err=True)
+    def _command_line(self, line: str) -> None:
+        """On stdout, GitHub's documented channel for workflow commands; with --json on
+        stderr, so stdout stays one JSON document (a `$(...)` capture would hide them).
+        The other stream is flushed first, so the command lands where it belongs in the
+        merged log."""
+        (sys.stdout if self.json_mode else sys.stderr).flush()
+        click.echo(line, err=self.json_mode)
 
     def group(self, title: str) -> None:
         if self.actions and not self.json_mode and not self.quiet:

@@ -61,15 +61,28 @@ def load_project(
         raise UsageError(f"{directory} is not a directory", "pass an existing folder to -C")
     config = load_config(root)
     token = github_token(environ, ask_gh=need_token)
+    policy = retry_policy(environ)
+    timeout = network_timeout(environ, config)
+    app = None
+    if any(environ.get(f"RELEASE_TOOL_APP_{k}") for k in ("ID", "PRIVATE_KEY", "PRIVATE_KEY_FILE")):
+        # A GitHub App: the library's installation token is the token (git pushes with it).
+        from release_tool.github_api import api_url
+        from release_tool.github_api.auth import app_login
+
+        api = api_url(config.github_api, environ)
+        login = app_login(environ, api, config.repository, policy=policy, timeout=timeout)
+        if login is not None:
+            app, token = login
     return Project(
         root=root,
         config=config,
         repo=GitRepo(root, token),
         token=token,
         environ=environ,
-        policy=retry_policy(environ),
+        app=app,
+        policy=policy,
         poll_interval=seconds(environ, "RELEASE_TOOL_POLL_INTERVAL", 10.0),
-        network_timeout=network_timeout(environ, config),
+        network_timeout=timeout,
         progress=progress,
     )
 
@@ -82,7 +95,9 @@ def open_project(
 ) -> Project:
     """`load_project` for a command: the token it found is redacted from every line after."""
     project = load_project(invocation.directory, need_token=need_token, progress=progress)
-    invocation.output.add_secret(project.token)  # `gh auth token` may give a new one
+    invocation.output.add_secret(project.token)  # `gh auth token` (or an App) may give a new one
+    if project.app is not None:
+        invocation.output.add_secret(project.app.private_key)
     return project
 
 

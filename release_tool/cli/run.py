@@ -68,6 +68,7 @@ def run(invocation: Invocation, fn: Body[Args], args: Args) -> NoReturn:
     output = invocation.output
     output.set_mode(json_mode=args.json_mode, quiet=args.quiet)
     try:
+        output.flush_masks()  # inside Actions: the masks before anything else
         fn(invocation, args)
     except ReleaseError as exc:
         if isinstance(exc, InternalError) and os.environ.get("RELEASE_TOOL_DEBUG"):

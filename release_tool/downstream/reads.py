@@ -184,6 +184,14 @@ def resolve_target(gh: GitHub, entry: DownstreamConfig, index: int) -> Target:
     owner, name = entry.repository.split("/", 1)
     if not (entry.fork or not repo.can_push):
         return Target(base, False, entry.repository, owner, True, repo.can_triage)
+    if gh.is_app:  # an installation token has no user: no fork to push to, no GET /user
+        raise UsageError(
+            f"{entry_key(index)}: the GitHub App cannot push to {entry.repository}"
+            + (" (fork = true)" if entry.fork else "")
+            + ", and an App has no account to fork into",
+            f"install the App on {entry.repository} with contents and pull requests write "
+            "(and drop fork = true), or use a user's token (GITHUB_TOKEN)",
+        )
     try:
         login = gh.login()
     except GitHubError as exc:

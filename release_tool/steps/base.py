@@ -52,7 +52,11 @@ class Remote:
             project = self._project
             api = api_url(project.config.github_api, project.environ)
             self._client = GitHub(
-                api, project.token, policy=project.policy, timeout=project.network_timeout
+                api,
+                project.token,
+                policy=project.policy,
+                timeout=project.network_timeout,
+                app=project.app,
             )
         return self._client
 

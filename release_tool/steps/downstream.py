@@ -86,9 +86,13 @@ def plan_released(project: Project, version: Version) -> StepPlan:
     tag = released_tag(project, version)
     release = gh.release_by_tag(config.repository, tag, drafts=True)
     url = release.html_url if release else release_web_url(gh.api, config.repository, tag)
-    upgrade = upgrade_of(
-        gh, project, version, tag, release_notes(project, version, markdown=True), url, None
-    )
+    if config.release_notes == "changelog":
+        notes = release_notes(project, version, markdown=True)
+    else:
+        from release_tool.steps.notes import released_notes
+
+        notes = released_notes(project, version, tag)
+    upgrade = upgrade_of(gh, project, version, tag, notes, url, None)
     step = plan_downstream(gh, config, upgrade, templates=project.templates)
     if release is None:
         warning = f"warning: {config.repository} has no GitHub release for {tag}"

@@ -55,7 +55,11 @@ def email_context(project: Project, facts: EmailFacts) -> EmailContext:
         previous_version=facts.previous.pep440 if facts.previous else None,
         date=facts.day,
         notes_text=facts.notes,
-        notes_format=notes_format_for(config.changelog),
+        notes_format=(
+            notes_format_for(config.changelog)
+            if config.release_notes == "changelog"
+            else "markdown"
+        ),
         repository_url=repository_url,
         tag_url=f"{repository_url}/tree/{facts.tag}",
         release_url=release_web_url(api, config.repository, facts.tag),
@@ -106,7 +110,14 @@ def released_facts(project: Project, version: Version, today: date) -> EmailFact
     """Facts for a version released earlier (`release-tool email VERSION`): its changelog
     section and date, and the release before it among the tags."""
     config = project.config
-    notes, day = release_notes(project, version), today
+    tag = released_tag(project, version)
+    if config.release_notes == "changelog":
+        notes = release_notes(project, version)
+    else:
+        from release_tool.steps.notes import released_notes
+
+        notes = released_notes(project, version, tag)
+    day = today
     if config.changelog and (project.root / config.changelog).is_file():
         log = changelog.parse(
             read_text(project.root / config.changelog, config.changelog), config.changelog
@@ -114,7 +125,6 @@ def released_facts(project: Project, version: Version, today: date) -> EmailFact
         section = log.section(version)
         if section is not None and section.date:
             day = section.date
-    tag = released_tag(project, version)
     # The release before it: the highest version tag reachable from its tag (from HEAD when
     # it has none), so a maintenance branch's release does not name master's as previous.
     tags = project.repo.local_tags()

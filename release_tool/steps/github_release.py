@@ -104,6 +104,7 @@ class CreateReleaseAction:
                 body=r.body,
                 draft=r.draft and made.draft,
                 prerelease=r.prerelease,
+                was_draft=made.draft,
             )
         return Outcome(
             f"created release {r.tag}: {made.html_url}", RunState(release_url=made.html_url)
@@ -144,6 +145,7 @@ class UpdateReleaseAction:
             body=r.body,
             draft=r.draft and self.existing.draft,
             prerelease=r.prerelease,
+            was_draft=self.existing.draft,
         )
         return Outcome(
             f"updated release {r.tag}: {made.html_url}", RunState(release_url=made.html_url)
@@ -200,6 +202,14 @@ def plan_github_release(
     warning = actions_token_warning(project)
     if warning:
         notes_out.append(warning)
+    if config.release_assets:
+        from release_tool.steps.notes import OWN_MARKER
+
+        # The marker tells the tool's own draft from someone else's (see release_assets).
+        desired = dataclasses.replace(desired, body=f"{desired.body}\n\n{OWN_MARKER}")
+        immutable = _plan_immutable(gh, project, desired, notes_out)
+        if immutable is not None:
+            return immutable
     # Drafts too, always: GitHub lets a published release be created beside a draft for the
     # same tag, so a draft an earlier run left must be found (and published), not doubled.
     existing = gh.release_by_tag(config.repository, tag, drafts=True)
@@ -222,6 +232,45 @@ def plan_github_release(
         notes=tuple(notes_out),
         known=known,
     )
+
+
+def _plan_immutable(
+    gh: GitHub, project: Project, desired: DesiredRelease, notes: list[str]
+) -> StepPlan | None:
+    """With `release_assets`: the draft → assets → publish action (finishing the tool's own
+    draft when an earlier run left one); None when the tag's release is already published
+    (then it is only brought up to date, as without assets)."""
+    from release_tool.steps.notes import OWN_MARKER
+    from release_tool.steps.release_assets import AssetBuild, ImmutableReleaseAction
+
+    config, r = project.config, desired
+    published = gh.release_by_tag(r.repository, r.tag)
+    if published is not None:
+        notes.append(
+            "the release is published: its assets are as they are (an immutable release "
+            "takes no new ones)"
+        )
+        return None
+    draft = gh.draft_of(r.repository, r.tag, OWN_MARKER)
+    if draft is not None:
+        notes.append(
+            f"an earlier run's draft of {r.tag} is finished, not doubled: {draft.html_url}"
+        )
+    build = AssetBuild(config.build_command, config.release_assets, config.build_timeout)
+    action = ImmutableReleaseAction(
+        gh,
+        project.root,
+        project.environ,
+        r.repository,
+        r.tag,
+        r.name,
+        r.body,
+        r.prerelease,
+        r.draft,
+        build,
+        draft,
+    )
+    return StepPlan(STEP, (action,), notes=tuple(notes))
 
 
 def plan(ctx: Planning) -> StepPlan:

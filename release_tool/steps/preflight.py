@@ -169,7 +169,22 @@ def survey(
         stamped = (log.old, log.stamped) if log else None
         problems += _write_problems(project, steps, found, new, stamped)
     notes = log.notes if log else ""
-    if not notes.strip() and not request.allow_empty_notes and not unreadable:
+    notes_markdown = log.notes_markdown if log else ""
+    warnings = log.warnings if log else ()
+    tag = at_head[0] if resumed else release_tag(config, new, local_tags, remote.tags)
+    if config.release_notes != "changelog":  # GitHub's generated notes, or the commits
+        from release_tool.steps.notes import plan_notes
+
+        try:
+            picked = plan_notes(
+                project, new=new, head=head, tag=tag, remote_tags=remote.tags, steps=steps
+            )
+            notes = notes_markdown = picked.markdown
+            warnings = (*warnings, *picked.warnings)
+        except ReleaseError as exc:
+            problems.append(exc)
+            notes = notes_markdown = ""
+    elif not notes.strip() and not request.allow_empty_notes and not unreadable:
         where = config.changelog or "the changelog (none configured)"
         problems.append(
             UsageError(
@@ -194,7 +209,7 @@ def survey(
     facts = Facts(
         current=current,
         new=new,
-        tag=at_head[0] if resumed else release_tag(config, new, local_tags, remote.tags),
+        tag=tag,
         head=head,
         remote=remote,
         notes=notes,
@@ -205,8 +220,8 @@ def survey(
         recovery=recovery,
         observed_head=observed_head,
         unpushed=unpushed,
-        notes_markdown=log.notes_markdown if log else "",
-        warnings=log.warnings if log else (),
+        notes_markdown=notes_markdown,
+        warnings=warnings,
     )
     return Survey(facts, tuple(problems))
 
