@@ -158,6 +158,23 @@ class PullInfo:
     base_sha: str = ""
 
 
+@dataclass(frozen=True)
+class RunInfo:
+    """A workflow run: `status` is queued, in_progress, completed (or waiting, requested,
+    pending); `conclusion` is set once it completed (success, failure, cancelled, ...)."""
+
+    id: int
+    html_url: str
+    status: str
+    conclusion: str | None = None
+    actor: str = ""
+    created_at: str = ""  # ISO 8601, UTC ("2026-08-01T12:00:00Z")
+
+    @property
+    def completed(self) -> bool:
+        return self.status == "completed"
+
+
 # --- the client ------------------------------------------------------------------------------
 
 
@@ -411,6 +428,58 @@ class GitHub:
             data = self._json("GET", f"/repos/{full_name}/pulls/{number}/requested_reviewers")
         return tuple(str(user["login"]) for user in data.get("users", []))
 
+    def open_pulls(self, full_name: str, *, base: str | None = None) -> list[PullInfo]:
+        """The open pull requests of `full_name` (into `base`, if given), newest first: up to
+        ten pages of 100, enough for any repository's open PRs into one branch."""
+        found: list[PullInfo] = []
+        parameters: dict[str, Any] = {"state": "open", "per_page": 100}
+        if base:
+            parameters["base"] = base
+        with self._doing(f"listing the open pull requests of {full_name}"):
+            for number in range(1, 11):
+                pulls = self._json(
+                    "GET", f"/repos/{full_name}/pulls", parameters={**parameters, "page": number}
+                )
+                found += [_pull_info(p) for p in pulls]
+                if len(pulls) < 100:
+                    break
+        return found
+
+    def is_collaborator(self, full_name: str, login: str) -> bool | None:
+        """GET collaborators/{login}: True (204), False (404), None when GitHub will not say
+        (403: the token's user may not push there, so it may not ask)."""
+        from github.GithubException import GithubException
+
+        with self._doing(f"checking whether {login} is a collaborator of {full_name}"):
+            try:
+                self._json("GET", f"/repos/{full_name}/collaborators/{quote(login)}")
+            except GithubException as exc:
+                if exc.status == 404:
+                    return False
+                if exc.status == 403:
+                    return None
+                raise
+        return True
+
+    def workflow_runs(
+        self, full_name: str, workflow: str, *, actor: str | None = None
+    ) -> list[RunInfo]:
+        """The newest runs (one page of 50) of a workflow dispatched by `actor`, newest first."""
+        parameters: dict[str, Any] = {"event": "workflow_dispatch", "per_page": 50}
+        if actor:
+            parameters["actor"] = actor
+        with self._doing(f"listing the runs of {workflow} on {full_name}"):
+            data = self._json(
+                "GET",
+                f"/repos/{full_name}/actions/workflows/{quote(workflow, safe='')}/runs",
+                parameters=parameters,
+            )
+        return [_run_info(run) for run in data.get("workflow_runs") or ()]
+
+    def workflow_run(self, full_name: str, run_id: int) -> RunInfo:
+        with self._doing(f"reading the workflow run {run_id} of {full_name}"):
+            return _run_info(self._json("GET", f"/repos/{full_name}/actions/runs/{run_id}"))
+
     def workflow_exists(self, full_name: str, workflow: str) -> bool:
         with self._doing(f"reading the workflow {workflow} of {full_name}"):
             found = self._json_or_none(
@@ -619,13 +688,30 @@ class GitHub:
 
     def dispatch(
         self, full_name: str, workflow: str, *, ref: str, inputs: Mapping[str, str]
-    ) -> None:
-        """Start a workflow_dispatch run. Not repeated on failure: a second dispatch would be a
-        second run, and GitHub has nothing to look at that says whether the first arrived."""
+    ) -> RunInfo | None:
+        """Start a workflow_dispatch run, asking for its details (`return_run_details`): the
+        run (queued), or None when the API does not give them (an older GitHub Enterprise
+        Server answers 204): the caller then finds the run by workflow, actor and time.
+
+        Not repeated on failure: a second dispatch would be a second run, and GitHub has
+        nothing to look at that says whether the first arrived. A 422 refusing the
+        `return_run_details` field itself was refused before anything ran: that one request
+        is sent again without it."""
+        path = f"/repos/{full_name}/actions/workflows/{quote(workflow, safe='')}/dispatches"
+        body: dict[str, Any] = {"ref": ref, "inputs": dict(inputs), "return_run_details": True}
         with self._doing(f"dispatching the workflow {workflow} on {full_name}"):
-            self._repo(full_name).get_workflow(workflow).create_dispatch(
-                ref, dict(inputs), throw=True
-            )
+            from github.GithubException import GithubException
+
+            try:
+                data = self._json("POST", path, body)
+            except GithubException as exc:
+                if exc.status != 422 or "return_run_details" not in _message(exc):
+                    raise
+                del body["return_run_details"]
+                data = self._json("POST", path, body)
+        if not isinstance(data, dict) or "workflow_run_id" not in data:
+            return None
+        return RunInfo(int(data["workflow_run_id"]), str(data.get("html_url") or ""), "queued")
 
     # -- the POST rule ----------------------------------------------------------------------
 
@@ -681,12 +767,20 @@ class GitHub:
         from github.GithubException import GithubException, RateLimitExceededException
         from requests.exceptions import RequestException
 
-        from release_tool.github_transport import DeadlineTimeout, NotJson
+        from release_tool.github_transport import DeadlineTimeout, NotJson, Redirected
 
         try:
             yield
         except ReleaseError:
             raise
+        except Redirected as exc:
+            raise GitHubError(
+                f"GitHub answered {exc.status} (moved) while {what}: the repository was "
+                "renamed or transferred",
+                "use the repository's new name in the configuration (GET /repos/OWNER/NAME "
+                "with the old name shows it), then run the same command again",
+                exc.status,
+            ) from exc
         except DeadlineTimeout as exc:
             raise ReleaseError(
                 f"GitHub at {self.api} did not answer in time while {what}: {exc}",
@@ -824,6 +918,17 @@ def _pull_info(data: Mapping[str, Any]) -> PullInfo:
         labels=tuple(str(label["name"]) for label in data.get("labels") or ()),
         reviewers=tuple(str(user["login"]) for user in data.get("requested_reviewers") or ()),
         base_sha=str(data["base"].get("sha") or ""),
+    )
+
+
+def _run_info(data: Mapping[str, Any]) -> RunInfo:
+    return RunInfo(
+        id=int(data["id"]),
+        html_url=str(data.get("html_url") or ""),
+        status=str(data.get("status") or ""),
+        conclusion=data.get("conclusion"),
+        actor=str((data.get("actor") or {}).get("login") or ""),
+        created_at=str(data.get("created_at") or ""),
     )
 
 

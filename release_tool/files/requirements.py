@@ -8,14 +8,18 @@ markers, extras, and the `# via` annotations of every pip-tools era.
 The shapes it understands are the ones edx-platform used over ten years (see real-world.md):
 
 * `git+https://github.com/edx/edx-proctoring.git@0.12.19#egg=edx-proctoring==0.12.19` — the tag
-  and the egg version change together (they once disagreed in a real upgrade PR); a `v` prefix on
-  the tag is kept. A URL pinned to a commit sha or a branch cannot be updated: it is refused.
+  and the egg version change together (they once disagreed in a real upgrade PR). Given the
+  release's tag as it exists (`tag="v5.3.0"`), any ref moves to it — a branch, a commit, a
+  dated or non-version tag, or none — and the egg gets the version (added when it had none):
+  `@v5.3.0#egg=edx-proctoring==5.3.0`. Which repository the URL names is the caller's to check
+  (`git_urls`). Without a tag, a version tag keeps its `v` prefix and any other ref is refused.
 * `edx-proctoring==2.4.0` in compiled `.txt` files: with no comment (pip-tools < 5), with the
   inline `# via` comment pip-tools 5.0-5.4 padded to a fixed column (re-padded the way
   pip-compile would), or followed by a `# via` block (pip-tools >= 5.5, left alone).
 * `edx-proctoring>=2.0.1` in `.in` files: a lower bound, raised only on request.
 * a pin in a constraints file: updated, and reported as kind `constraint` so the PR can call it
-  out.
+  out; unless it is a deliberate hold (a comment on its line or right above it) and
+  `move_held` is false: then it is left as it is and reported in `PinEdit.held`.
 
 Lines of other packages never change, even when their name starts the same way
 (`edx-proctoring-proctortrack`) or their `# via` annotation mentions the package. Names compare
@@ -24,6 +28,7 @@ by PEP 503 normalisation, versions by `packaging.version.Version`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -34,7 +39,17 @@ from packaging.version import InvalidVersion, Version
 
 from release_tool.errors import FileEditError, UsageError, VersionError
 
-__all__ = ["ChangeKind", "PinChange", "PinEdit", "Presence", "pins_of", "update_pins"]
+__all__ = [
+    "ChangeKind",
+    "GitUrl",
+    "HeldPin",
+    "PinChange",
+    "PinEdit",
+    "Presence",
+    "git_urls",
+    "pins_of",
+    "update_pins",
+]
 
 ChangeKind = Literal["pin", "git-url", "lower-bound", "constraint"]
 """What a change edited: an `==` pin, a git URL's tag and egg, a `>=` bound, a constraint pin."""
@@ -54,6 +69,24 @@ class PinChange:
 
 
 @dataclass(frozen=True)
+class HeldPin:
+    """A constraint pin left alone: a hold someone wrote a reason for (line numbers from 1)."""
+
+    line: int
+    version: str
+    reason: str  # the comment: on the pin's line, or the comment lines right above it
+
+
+@dataclass(frozen=True)
+class GitUrl:
+    """A git URL requirement of the package: where it points (line numbers from 1)."""
+
+    line: int
+    url: str  # without the `git+` prefix, the `@ref` and the fragment
+    ref: str  # "" when the URL names no ref
+
+
+@dataclass(frozen=True)
 class PinEdit:
     """The result of `update_pins` for one file.
 
@@ -68,6 +101,7 @@ class PinEdit:
     changes: tuple[PinChange, ...]
     already_current: bool
     presence: Presence
+    held: tuple[HeldPin, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -110,7 +144,7 @@ _HEADER_COMMAND = re.compile(r"#[ \t]+(?P<command>\S.*?)[ \t]*")
 _PIP_COMPILE_WIDTH = 24
 _PIP_COMPILE_SEPARATOR = 2
 
-_SlotRole = Literal["pin", "lower-bound", "tag", "egg"]
+_SlotRole = Literal["pin", "lower-bound", "tag", "egg", "ref"]
 
 
 @dataclass(frozen=True)
@@ -128,6 +162,7 @@ class _Slot:
     end: int
     version: str
     role: _SlotRole
+    insert: str = ""  # written before the new value: "@" for a URL with no ref, "==" for an egg
 
 
 # (operator, version as written, its slot if release_tool may rewrite it)
@@ -148,6 +183,8 @@ class _Requirement:
     # new version; None for URLs, whose only versions are the slots themselves.
     clauses: tuple[_Clause, ...] | None
     problem: FileEditError | None  # why this line cannot be updated at all
+    url: GitUrl | None = None  # for a git URL requirement
+    hold: str = ""  # the comment on the line or right above it (a constraint's reason)
 
 
 @dataclass(frozen=True)
@@ -188,12 +225,13 @@ def _mentions(comment: str, package: str) -> bool:
     return any(canonicalize_name(token) == package for token in _NAME.findall(comment))
 
 
-def _scan(path: str, text: str, package: str) -> _Scan:
+def _scan(path: str, text: str, package: str, tag: str | None = None) -> _Scan:
     lines = _split_lines(text)
     requirements: list[_Requirement] = []
     mentioned = False
     update_command: str | None = None
     in_update_header = False
+    above: list[str] = []  # the comment lines right above this one
     index = 0
     while index < len(lines):
         first = lines[index]
@@ -215,15 +253,19 @@ def _scan(path: str, text: str, package: str) -> _Scan:
             hashed = any(
                 "--hash" in _split_comment(lines[i].content)[0] for i in range(index, last + 1)
             )
-            context = _Context(path, package, first, code, gap, comment, hashed)
+            context = _Context(path, package, first, code, gap, comment, hashed, tag)
             requirement = context.parse()
             if requirement is not None:
-                requirements.append(requirement)
+                # A hold's reason: the comment on its line, else the comments right above it.
+                hold = comment.lstrip("#").strip() or " ".join(above)
+                requirements.append(dataclasses.replace(requirement, hold=hold))
         elif _UPDATE_HEADER.fullmatch(comment.rstrip()):
             in_update_header = True
         elif in_update_header and (command := _HEADER_COMMAND.fullmatch(comment)):
             update_command = command.group("command")
             in_update_header = False
+        words = comment.lstrip("#").strip()
+        above = [*above, words] if not code.strip() and words else []
         index = last + 1
     return _Scan(lines, tuple(requirements), mentioned, update_command)
 
@@ -239,6 +281,7 @@ class _Context:
     gap: str
     comment: str
     hashed: bool
+    tag: str | None = None  # the release's tag: a git URL's ref moves to it, whatever it is
 
     def ours(self, name: str) -> bool:
         return canonicalize_name(name) == self.package
@@ -247,9 +290,10 @@ class _Context:
         self,
         slots: tuple[_Slot, ...] = (),
         clauses: tuple[_Clause, ...] | None = None,
+        url: GitUrl | None = None,
     ) -> _Requirement:
         return _Requirement(
-            self.line, self.code, self.gap, self.comment, self.hashed, slots, clauses, None
+            self.line, self.code, self.gap, self.comment, self.hashed, slots, clauses, None, url
         )
 
     def refused(self, problem: str, hint: str) -> _Requirement:
@@ -352,6 +396,9 @@ class _Context:
             if value.group("ver") is not None:
                 start = fragment_at + egg.start("value") + value.start("ver")
                 egg_slot = _Slot(start, start + len(value.group("ver")), value.group("ver"), "egg")
+            elif self.tag is not None:  # `#egg=name`: the version is added
+                end = fragment_at + egg.end("value")
+                egg_slot = _Slot(end, end, "", "egg", insert="==")
         if name is None or not self.ours(name):
             return None
 
@@ -370,6 +417,19 @@ class _Context:
         path_at = main.find("/", main.find("://") + 3)
         at = main.rfind("@")
         ref = main[at + 1 :] if path_at != -1 and at > path_at else ""
+        where = GitUrl(
+            self.line.number,
+            (main[: at if ref else len(main)]).removeprefix("git+"),
+            ref,
+        )
+        if self.tag is not None:
+            # Any ref of the released repository moves to the release's tag.
+            if ref:
+                ref_slot = _Slot(pos + at + 1, pos + len(main), ref, "ref")
+            else:
+                ref_slot = _Slot(pos + len(main), pos + len(main), "", "ref", insert="@")
+            slots = (ref_slot,) if egg_slot is None else (ref_slot, egg_slot)
+            return self.requirement(slots, url=where)
         tag = _TAG.fullmatch(ref)
         if tag is None or _FULL_SHA.fullmatch(ref) or not _is_version(tag.group("ver")):
             if not ref:
@@ -381,7 +441,8 @@ class _Context:
             return self.refused(f"{package} is pinned to {what}: it cannot be updated", url_hint)
         start = pos + at + 1 + tag.start("ver")
         tag_slot = _Slot(start, start + len(tag.group("ver")), tag.group("ver"), "tag")
-        return self.requirement((tag_slot,) if egg_slot is None else (tag_slot, egg_slot))
+        slots = (tag_slot,) if egg_slot is None else (tag_slot, egg_slot)
+        return self.requirement(slots, url=where)
 
 
 def _is_version(text: str) -> bool:
@@ -423,18 +484,25 @@ def update_pins(
     *,
     raise_lower_bound: bool = False,
     is_constraints: bool = False,
+    tag: str | None = None,
+    move_held: bool = True,
 ) -> PinEdit:
     """Point every pin of `package` in `text` (the file at `path`) at `new_version`.
 
+    `tag` is the release's tag as it exists: a git URL's ref (whatever it is) moves to it and
+    its egg gets the version. In a constraints file, a pin with a comment (on its line or
+    right above it) is a hold: without `move_held` it stays and is reported in `held`.
+
     Raises FileEditError, naming the file and line, for a pin that cannot be updated (hashed, a
-    git commit or branch, unparseable), a pin newer than `new_version`, or a requirement that
-    would still exclude it (`<5`, `!=`, a lower bound above it). The raised error means nothing
-    should be written: the edit is all or nothing.
+    git commit or branch without `tag`, unparseable), a pin newer than `new_version`, or a
+    requirement that would still exclude it (`<5`, `!=`, a lower bound above it). The raised
+    error means nothing should be written: the edit is all or nothing.
     """
     canonical, new = _check_arguments(package, new_version)
-    scan = _scan(path, text, canonical)
+    scan = _scan(path, text, canonical, tag)
     new_contents = {line.number: line.content for line in scan.lines}
     changes: list[PinChange] = []
+    held: list[HeldPin] = []
     targets = 0  # version tokens this call is responsible for (current or not)
 
     for requirement in scan.requirements:
@@ -442,11 +510,27 @@ def update_pins(
             raise requirement.problem
         number = requirement.line.number
         where = f"{path} line {number}"
+        pinned = next((x.version for x in requirement.slots if x.role == "pin"), None)
+        holds = is_constraints and requirement.hold and not move_held
+        if holds and pinned is not None and Version(pinned) != new:
+            held.append(HeldPin(number, pinned, requirement.hold))
+            continue
         stale: list[_Slot] = []
         for slot in requirement.slots:
             if slot.role == "lower-bound" and not raise_lower_bound:
                 continue
             targets += 1
+            if slot.role == "ref" or (slot.role == "egg" and not slot.version):
+                ahead = _TAG.fullmatch(slot.version) if slot.role == "ref" else None
+                if ahead and _is_version(ahead.group("ver")) and Version(ahead.group("ver")) > new:
+                    raise FileEditError(
+                        f"{where} pins {package} at {slot.version}, newer than {new_version}",
+                        "the downstream is already ahead of this release: there is nothing to "
+                        "upgrade (check the version being released)",
+                    )
+                if slot.version != (tag if slot.role == "ref" else new_version):
+                    stale.append(slot)
+                continue
             old = Version(slot.version)
             if old > new:
                 raise FileEditError(
@@ -469,7 +553,8 @@ def update_pins(
             )
         code = requirement.code
         for slot in sorted(stale, key=lambda s: s.start, reverse=True):
-            code = code[: slot.start] + new_version + code[slot.end :]
+            value = tag if slot.role == "ref" and tag is not None else new_version
+            code = code[: slot.start] + slot.insert + value + code[slot.end :]
         gap = requirement.gap
         # Re-pad only a comment pip-compile placed (its requirement starts the line and the gap
         # is exactly its padding); a hand-written comment keeps its spacing.
@@ -494,6 +579,7 @@ def update_pins(
         changes=tuple(changes),
         already_current=targets > 0 and not changes,
         presence=presence,
+        held=tuple(held),
     )
 
 
@@ -530,10 +616,17 @@ def _change(
 ) -> PinChange:
     roles = {slot.role: slot for slot in stale}
     kind: ChangeKind
-    if "tag" in roles or "egg" in roles:
+    if "tag" in roles or "egg" in roles or "ref" in roles:
         kind = "git-url"
-        # The egg's `==X` is the version pip records; the tag is reported when the egg is current.
-        old = (roles.get("egg") or roles["tag"]).version
+        # The egg's `==X` is the version pip records; the ref is reported when the egg has none
+        # or is current.
+        egg = roles.get("egg")
+        old = egg.version if egg is not None and egg.version else ""
+        ref = (roles.get("ref") or roles.get("tag") or _NO_REF).version
+        versioned = _TAG.fullmatch(ref)
+        if not old and versioned and _is_version(versioned.group("ver")):
+            ref = versioned.group("ver")  # `@v5.2.0`: version 5.2.0
+        old = old or ref or "(no ref)"
     elif "pin" in roles:
         kind = "constraint" if is_constraints else "pin"
         old = roles["pin"].version
@@ -541,6 +634,16 @@ def _change(
         kind = "lower-bound"
         old = roles["lower-bound"].version
     return PinChange(requirement.line.number, old, new_version, kind)
+
+
+_NO_REF = _Slot(0, 0, "", "ref")
+
+
+def git_urls(path: str, text: str, package: str) -> list[GitUrl]:
+    """The git URL requirements of `package` in `text`: where each points, for the caller to
+    check that it is the released repository before the ref is moved."""
+    canonical = canonicalize_name(package)
+    return [r.url for r in _scan(path, text, canonical, "").requirements if r.url is not None]
 
 
 def pins_of(path: str, text: str, package: str) -> list[tuple[int, str]]:
