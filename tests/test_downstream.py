@@ -42,7 +42,6 @@ from test_requirements_pins import FIXTURES, GOLDEN, Golden
 from release_tool import example
 from release_tool.config import Config, config_from_mapping
 from release_tool.downstream import (
-    DispatchWorkflowAction,
     DownstreamPRAction,
     Upgrade,
     plan_downstream,
@@ -919,92 +918,6 @@ def test_fork_mode_reuses_and_syncs_the_fork(
     assert "edx-proctoring==5.3.1" in git(
         sandbox, fork, "show", f"{head}:requirements/edx/base.txt"
     )
-
-
-# --- dispatch --------------------------------------------------------------------------------
-
-WORKFLOW = """\
-name: Upgrade one Python dependency
-on:
-  workflow_dispatch:
-    inputs:
-      branch: {required: true}
-      package: {required: true}
-      version: {required: true}
-      change_desc: {required: false}
-jobs: {}
-"""
-
-
-def dispatch_config(tmp_path: Path) -> Config:
-    return example_config(
-        tmp_path,
-        strategy="dispatch",
-        workflow="upgrade-one-python-dependency.yml",
-        inputs={
-            "branch": "master",
-            "package": "{{ package }}",
-            "version": "{{ version }}",
-            "change_desc": "Upgrade {{ package }} to {{ version }}: {{ release_url }}",
-        },
-    )
-
-
-def test_dispatch_runs_the_downstream_workflow(
-    sandbox: Sandbox, tmp_path: Path, github_client: Any
-) -> None:
-    put_files(
-        github_client, {".github/workflows/upgrade-one-python-dependency.yml": WORKFLOW.encode()}
-    )
-    config = dispatch_config(tmp_path)
-    before = len(sandbox.requests)
-    planned = plan_downstream(client(sandbox), config, upgrade())
-    (action,) = planned.actions
-    assert isinstance(action, DispatchWorkflowAction)
-    assert action.describe() == (
-        "run workflow upgrade-one-python-dependency.yml on openedx/edx-platform (ref master)"
-    )
-    assert "version: 5.3.0" in action.details()
-    apply_step(planned)
-    (dispatch,) = sandbox.state.dispatches(DOWNSTREAM)
-    assert (dispatch.workflow, dispatch.ref) == ("upgrade-one-python-dependency.yml", "master")
-    assert dispatch.inputs == {
-        "branch": "master",
-        "package": "edx-proctoring",
-        "version": "5.3.0",
-        "change_desc": "Upgrade edx-proctoring to 5.3.0: https://example.test/releases/tag/v5.3.0",
-    }
-    calls = [(m, p.split("?")[0]) for m, p, _ in api_calls(sandbox, before)]
-    d = f"/repos/{DOWNSTREAM}"
-    workflow = f"{d}/actions/workflows/upgrade-one-python-dependency.yml"
-    # Plan: the repository, the pins (tree, blobs), the workflow's PR, the workflow itself;
-    # apply: the dispatch alone (the lazy PyGithub Workflow does not GET itself first).
-    assert calls[0] == ("GET", d)
-    assert calls[-3:] == [
-        ("GET", f"{d}/pulls"),
-        ("GET", workflow),
-        ("POST", f"{workflow}/dispatches"),
-    ]
-
-
-def test_a_failed_dispatch_is_not_repeated_blindly(
-    sandbox: Sandbox, tmp_path: Path, github_client: Any
-) -> None:
-    put_files(
-        github_client, {".github/workflows/upgrade-one-python-dependency.yml": WORKFLOW.encode()}
-    )
-    sandbox.add_fault("POST /repos/*/actions/workflows/*/dispatches 500 1")
-    planned = plan_downstream(client(sandbox), dispatch_config(tmp_path), upgrade())
-    with pytest.raises(ReleaseError, match="500"):
-        apply_step(planned)
-    assert sandbox.state.dispatches(DOWNSTREAM) == []
-    apply_step(plan_downstream(client(sandbox), dispatch_config(tmp_path), upgrade()))
-    assert len(sandbox.state.dispatches(DOWNSTREAM)) == 1
-
-
-def test_dispatch_needs_the_workflow(sandbox: Sandbox, tmp_path: Path) -> None:
-    error = _plan_fails(sandbox, dispatch_config(tmp_path))
-    assert "upgrade-one-python-dependency.yml not found" in error.message
 
 
 # --- `release-tool downstream VERSION`, git object ids -------------------------------------------
