@@ -206,12 +206,15 @@ def _wheel_metadata(data: bytes) -> str:
 def normalised_requirements(metadata: str) -> tuple[str, ...]:
     """A core metadata file's `Requires-Dist`, each as packaging spells it, sorted."""
     from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
 
     message = HeaderParser().parsestr(metadata)
     out = set()
     for value in message.get_all("Requires-Dist") or ():
         try:
-            out.add(str(Requirement(value)))
+            requirement = Requirement(value)
+            requirement.name = canonicalize_name(requirement.name)
+            out.add(str(requirement))
         except InvalidRequirement:
             out.add(" ".join(value.split()))
     return tuple(sorted(out, key=lambda r: (_name(r), r)))
