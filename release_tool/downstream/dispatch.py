@@ -28,7 +28,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from release_tool import rendering
 from release_tool.config import DownstreamConfig
@@ -36,12 +36,10 @@ from release_tool.downstream.actions import STEP
 from release_tool.downstream.metadata import PackageIndex
 from release_tool.downstream.pins import read_pins
 from release_tool.downstream.reads import canonical_repository, entry_key
+from release_tool.downstream.upgrade import Upgrade
 from release_tool.errors import StepFailed, UsageError
 from release_tool.github_api import GitHub, PullInfo, RunInfo
 from release_tool.plan import Outcome, RunState
-
-if TYPE_CHECKING:
-    from release_tool.downstream.plan import Upgrade
 
 WORKFLOWS = ".github/workflows/"
 # How long after a dispatch its run may take to be listed (the fallback without run details).

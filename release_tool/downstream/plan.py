@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from release_tool import rendering
-from release_tool.changelog import Changelog
 from release_tool.config import Config, DownstreamConfig
 from release_tool.downstream.actions import STEP, DownstreamPRAction
 from release_tool.downstream.dispatch import plan_dispatch, render_inputs
@@ -37,6 +35,7 @@ from release_tool.downstream.review import (
     marker,
     releases_between,
 )
+from release_tool.downstream.upgrade import Upgrade
 from release_tool.errors import UsageError
 from release_tool.files.requirements import HeldPin, PinChange
 from release_tool.github_api import GitHub
@@ -44,22 +43,6 @@ from release_tool.plan import Action, RunState, StepPlan
 from release_tool.versions import Version
 
 __all__ = ["Upgrade", "plan_downstream", "render_inputs", "template_context"]
-
-
-@dataclass(frozen=True)
-class Upgrade:
-    """What is being rolled out downstream: the release, and how to link to it."""
-
-    package: str
-    version: Version
-    tag: str
-    notes: str
-    release_url: str
-    repository: str  # the library, owner/name
-    repository_url: str
-    previous: Version | None = None
-    # The library's changelog: the PR shows the notes of every release the downstream skips.
-    changelog: Changelog | None = field(default=None, compare=False, repr=False)
 
 
 def plan_downstream(

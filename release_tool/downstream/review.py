@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from release_tool.downstream.upgrade import Upgrade
 from release_tool.github_api import GitHub
-
-if TYPE_CHECKING:
-    from release_tool.downstream.plan import Upgrade
 
 _MARKER = re.compile(r"<!-- release-tool: (?P<package>[A-Za-z0-9._-]+)==(?P<version>\S+) -->")
 

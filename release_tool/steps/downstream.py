@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from release_tool import changelog
-from release_tool.changelog import Changelog
+from typing import TYPE_CHECKING
+
 from release_tool.downstream import PackageIndex, Upgrade, plan_downstream
 from release_tool.errors import ReleaseError
 from release_tool.github_api import GitHub, release_web_url
@@ -28,6 +28,9 @@ from release_tool.steps.base import (
 from release_tool.steps.files import release_notes
 from release_tool.steps.github_release import release_url
 from release_tool.textfiles import read_text
+
+if TYPE_CHECKING:
+    from release_tool.changelog import Changelog
 from release_tool.versions import Version
 
 NAME = "downstream"
@@ -58,6 +61,8 @@ def upgrade_of(
 
 def _changelog(project: Project) -> Changelog | None:
     """The library's changelog as it is now (the PR shows the notes of skipped releases)."""
+    from release_tool import changelog
+
     path = project.config.changelog
     if not path or not (project.root / path).is_file():
         return None
