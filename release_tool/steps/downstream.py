@@ -9,7 +9,6 @@ for a version released earlier (`release-tool downstream VERSION`).
 from __future__ import annotations
 
 import dataclasses
-
 from typing import TYPE_CHECKING
 
 from release_tool.downstream import PackageIndex, Upgrade, plan_downstream
