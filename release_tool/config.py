@@ -103,6 +103,14 @@ def _check_globs(values: tuple[str, ...]) -> str | None:
     return None
 
 
+def _check_pr_head(value: str) -> str | None:
+    try:
+        value.format(actor="a", package="p")
+    except (KeyError, IndexError, ValueError):
+        return f"{value!r} may name only {{actor}} and {{package}}"
+    return None
+
+
 def _check_search(value: str | None) -> str | None:
     if value is not None and value.count("{version}") != 1:
         return f"{value!r} must contain '{{version}}' exactly once"
@@ -198,6 +206,42 @@ class DownstreamConfig:
     )
     inputs: dict[str, str] = _opt(
         {}, help="With strategy = 'dispatch': workflow inputs (Jinja2 templates)."
+    )
+    allow_generated: bool = _opt(
+        False,
+        help="With strategy = 'edit': also edit files whose header says they are generated "
+        "(`GENERATED FILE, DO NOT EDIT`, a pip-compile or uv header); by default such a "
+        "file is refused: its own tool regenerates it (strategy = 'relock').",
+    )
+    check_dependencies: bool = _opt(
+        True,
+        help="With strategy = 'edit': before editing, compare the dependencies of the release "
+        "the downstream pins and the new one (their metadata on the library's index_url, PEP "
+        "658) and refuse when they differ (strategy = 'relock' moves them too).",
+    )
+    move_held: bool = _opt(
+        False,
+        help="Move a pin in a constraints file that has a comment (on its line or right "
+        "above it: a deliberate hold); by default it is left alone and reported.",
+    )
+    major_title_prefix: str = _opt(
+        "[major] ",
+        help="Put before the PR's title when the upgrade crosses a major version.",
+    )
+    major_label: str | None = _opt(
+        None, help="A label put on the PR when the upgrade crosses a major version."
+    )
+    pr_head: str = _opt(
+        "{actor}/upgrade-{package}*",
+        help="With strategy = 'dispatch': the head branch of the PR the workflow opens, a glob; "
+        "{actor} is the token's user, {package} the package. The PR is the release's when "
+        "its title or body names the version (pass it in an input such as change_desc).",
+        check=_check_pr_head,
+    )
+    run_timeout: float = _opt(
+        3600.0,
+        help="With strategy = 'dispatch': seconds to wait for the workflow run to complete.",
+        check=_check_positive,
     )
 
 

@@ -57,6 +57,10 @@ base = "{DOWNSTREAM_BRANCH}"
 files = ["requirements/edx/*.txt"]
 labels = ["dependencies"]
 reviewers = ["edx-platform-reviewer"]
+# The example's compiled files are edited in place (strategy "edit"), and the example's
+# releases are never published to an index to compare their dependencies on.
+allow_generated = true
+check_dependencies = false
 """
 
 INIT_PY = """\

@@ -8,6 +8,9 @@ shut down and the request fails with `DeadlineTimeout` (a requests `Timeout`: li
 connection, a POST that timed out may have been done; `GitHub.create` looks before repeating).
 urllib3's own retries of an idempotent request each get a fresh deadline.
 
+A 307 or 308 (GitHub's answer to a write to a renamed repository, which PyGithub does not
+follow) becomes `Redirected`, never a redirect body mistaken for the answer.
+
 The adapter also refuses a successful answer that is not JSON (`NotJson`): a captive portal, a
 proxy's login page or a wrong `github_api` answers 200 with HTML, which PyGithub would hand
 over as `{"data": "<html>…"}`.
@@ -47,6 +50,18 @@ class NotJson(RequestException):
         super().__init__(f"{what}: the answer is not JSON ({content_type})", response=response)
         self.what = what
         self.content_type = content_type
+
+
+class Redirected(RequestException):
+    """GitHub answered a request with a redirect PyGithub does not follow (307 or 308: a write
+    to a renamed or transferred repository). PyGithub would hand the redirect's body over as
+    the answer (and the caller would fail on a missing key); this stops it first."""
+
+    def __init__(self, what: str, status: int, location: str, response: Response) -> None:
+        super().__init__(f"{what}: moved ({status})", response=response)
+        self.what = what
+        self.status = status
+        self.location = location
 
 
 class _HTTPConnection(WatchedConnection, HTTPConnection):
@@ -111,9 +126,22 @@ class DeadlineAdapter(HTTPAdapter):
                 raise
         if deadline.expired:
             raise DeadlineTimeout(self.seconds, request)
+        if response.status_code in (307, 308):
+            raise Redirected(
+                self._name(request),
+                response.status_code,
+                response.headers.get("Location", ""),
+                response,
+            )
         if not stream:
             self._check_json(request, response)
         return response
+
+    def _name(self, request: PreparedRequest) -> str:
+        path = urlsplit(request.url or "").path
+        if self.prefix and path.startswith(self.prefix + "/"):
+            path = path[len(self.prefix) :]
+        return f"{request.method} {path}"
 
     def _check_json(self, request: PreparedRequest, response: Response) -> None:
         if not 200 <= response.status_code < 300 or not response.content:
@@ -122,10 +150,7 @@ class DeadlineAdapter(HTTPAdapter):
         media = content_type.split(";", 1)[0].strip().lower()
         if media == "application/json" or media.endswith("+json"):
             return
-        path = urlsplit(request.url or "").path
-        if self.prefix and path.startswith(self.prefix + "/"):
-            path = path[len(self.prefix) :]
-        raise NotJson(f"{request.method} {path}", media or "no content type", response)
+        raise NotJson(self._name(request), media or "no content type", response)
 
 
 def _capped(timeout: TimeoutType, seconds: float) -> float | tuple[float, float]:

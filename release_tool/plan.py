@@ -35,6 +35,7 @@ class RunState:
     release_url: str | None = None
     pr_urls: tuple[str, ...] = ()
     pending_prs: tuple[str, ...] = ()
+    run_urls: tuple[str, ...] = ()  # downstream workflow runs dispatched (strategy "dispatch")
     email_draft: str | None = None
     email_message_id: str | None = None
 
@@ -56,6 +57,7 @@ class RunState:
             "tag": self.tag,
             "release_url": self.release_url,
             "downstream_pr_urls": "\n".join(self.pr_urls) or None,
+            "downstream_run_urls": "\n".join(self.run_urls) or None,
             "email_draft": self.email_draft,
             "email_message_id": self.email_message_id,
         }

@@ -7,6 +7,9 @@
   (seeded) and `second-reviewer` are collaborators of edx-platform, so reviews may be requested
   from them. The `contract` observer is
   always attached, and `git fsck --strict` must pass on every repository when the test ends.
+  A test module that sets `SANDBOX_INDEX = True` gets a sandbox that also serves a package
+  index over `sandbox.index.directory` (empty until the test publishes into it) at
+  `sandbox.index_url`.
 - `contract`: validates every response body the sandbox sends, and every request body it
   accepts, against GitHub's OpenAPI description (`tests/data/openapi-subset.json`); the test
   fails at teardown if anything did not conform.
@@ -56,6 +59,7 @@ _EXTRA: dict[tuple[str, str], str | None] = {
     ("GET", "/repos/{owner}/{repo}/actions/runs"): None,
     ("GET", "/repos/{owner}/{repo}/actions/runs/{run_id}"): None,
     ("GET", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs"): None,
+    ("GET", "/repos/{owner}/{repo}/collaborators/{username}"): None,
     # GitHub Apps (not in the subset).
     ("GET", "/app"): None,
     ("GET", "/app/installations"): None,
@@ -232,10 +236,16 @@ def _seeded_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path, _seeded_root: Path, contract: Contract) -> Iterator[Sandbox]:
+def sandbox(
+    request: pytest.FixtureRequest, tmp_path: Path, _seeded_root: Path, contract: Contract
+) -> Iterator[Sandbox]:
     root = tmp_path / "sandbox"
     shutil.copytree(_seeded_root, root, symlinks=True)
-    with Sandbox(root, tokens=TOKENS, grants=GRANTS, observer=contract) as running:
+    index = None
+    if getattr(request.module, "SANDBOX_INDEX", False):
+        index = tmp_path / "index"
+        index.mkdir()
+    with Sandbox(root, tokens=TOKENS, grants=GRANTS, observer=contract, index=index) as running:
         yield running
     broken = fsck_problems(running)
     if broken:

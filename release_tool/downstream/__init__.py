@@ -9,18 +9,27 @@ updated in place (`strategy = "edit"`), or a run of the downstream's own upgrade
 The package, from the bottom up (a module imports only those above it in this list):
 
 - `objects`: git object ids computed locally (a blob's, a root tree's after edits);
-- `reads`: where an entry's change goes (`resolve_target`: the repository or the token
-  user's fork) and the base commit's files, read a directory at a time (`BaseFiles`);
+- `reads`: where an entry's change goes (`resolve_target`: the repository under its
+  canonical name, or the token user's fork) and the base commit's files, read a directory
+  at a time (`BaseFiles`);
+- `metadata`: the library on its package index (`PackageIndex`: listed yet, waiting, the
+  dependencies a release declares) and the `edit` strategy's `DependencyCheck`;
 - `pins`: which files pin the package and how they change (`read_pins`, `FileChange`), and
   the tree the PR's commit must have (`expected_tree`);
+- `review`: what the PR tells reviewers (every skipped release's notes, a major jump) and
+  who may review it;
 - `actions`: the frozen actions that write (`DownstreamPRAction`: tree, commit, branch, PR,
-  labels, reviewers; `DispatchWorkflowAction`);
+  labels, reviewers);
+- `dispatch`: the `dispatch` strategy (`plan_dispatch`, `DispatchWorkflowAction`: the
+  workflow run, followed to its PR);
 - `plan`: the step's plan (`Upgrade`, `plan_downstream`: the `edit` and `dispatch`
   strategies);
 - `status`: `downstream_status`, for `release-tool status` (uses `reads` and `pins` only).
 """
 
-from release_tool.downstream.actions import STEP, DispatchWorkflowAction, DownstreamPRAction
+from release_tool.downstream.actions import STEP, DownstreamPRAction
+from release_tool.downstream.dispatch import DispatchWorkflowAction
+from release_tool.downstream.metadata import PackageIndex
 from release_tool.downstream.objects import tree_sha_after
 from release_tool.downstream.plan import Upgrade, plan_downstream
 from release_tool.downstream.status import downstream_status
@@ -29,6 +38,7 @@ __all__ = [
     "STEP",
     "DispatchWorkflowAction",
     "DownstreamPRAction",
+    "PackageIndex",
     "Upgrade",
     "downstream_status",
     "plan_downstream",

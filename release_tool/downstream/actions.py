@@ -7,7 +7,11 @@ reviewers). The base is not read again: what a dry run printed is what happens, 
 base moved meanwhile (GitHub merges the PR 3-way; the summary says when the base moved). Every
 point of that sequence is safe to die at: the re-run's plan sees what exists and does the rest.
 
-`DispatchWorkflowAction` runs the downstream's own upgrade workflow (workflow_dispatch).
+When the plan could not compare the dependencies of the pinned release and the new one (the
+new one was not on the index yet), `dependency_check` does it first, once the index lists the
+new version: a difference refuses the edit before anything is written.
+
+`DispatchWorkflowAction` (the `dispatch` strategy) is in `dispatch`.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from release_tool.downstream.metadata import DependencyCheck
 from release_tool.downstream.pins import FileChange
 from release_tool.files.write import unified_diff
 from release_tool.github_api import GitHub, GitHubError, PullInfo
@@ -47,6 +52,9 @@ class DownstreamPRAction:
     pull: PullInfo | None  # the open PR found while planning
     update_branch: bool
     pull_changes: tuple[tuple[str, str], ...] = ()  # fields to PATCH on the open PR
+    # Compare the pinned release's dependencies with the new one's before writing (the plan
+    # could not: the new version was not on the index yet).
+    dependency_check: DependencyCheck | None = None
     step: str = STEP
 
     @property
@@ -127,6 +135,8 @@ class DownstreamPRAction:
         """
         gh = self.gh
         pull = self.pull
+        if self.dependency_check is not None:
+            self.dependency_check.run(wait=True)
         if self.writes_commit:
             push_to = self.push_to
             if self.fork:
@@ -184,34 +194,3 @@ class DownstreamPRAction:
                 "GitHub will merge it 3-way)"
             )
         return Outcome(summary, RunState(pr_urls=(pull.html_url,)))
-
-
-@dataclass(frozen=True)
-class DispatchWorkflowAction:
-    """Run the downstream's own upgrade workflow (workflow_dispatch) instead of editing."""
-
-    gh: GitHub = field(repr=False, compare=False)
-    repository: str
-    workflow: str
-    ref: str
-    inputs: tuple[tuple[str, str], ...]
-    step: str = STEP
-
-    def describe(self) -> str:
-        return f"run workflow {self.workflow} on {self.repository} (ref {self.ref})"
-
-    def details(self) -> str:
-        return "\n".join(f"{key}: {value}" for key, value in self.inputs)
-
-    def data(self) -> dict[str, Any]:
-        return {
-            "action": "dispatch",
-            "repository": self.repository,
-            "workflow": self.workflow,
-            "ref": self.ref,
-            "inputs": dict(self.inputs),
-        }
-
-    def apply(self, state: RunState) -> Outcome:
-        self.gh.dispatch(self.repository, self.workflow, ref=self.ref, inputs=dict(self.inputs))
-        return Outcome(f"dispatched {self.workflow} on {self.repository}")

@@ -142,12 +142,20 @@ def doing(api: str, what: str) -> Iterator[None]:
     from github.GithubException import GithubException, RateLimitExceededException
     from requests.exceptions import RequestException
 
-    from release_tool.github_transport import DeadlineTimeout, NotJson
+    from release_tool.github_transport import DeadlineTimeout, NotJson, Redirected
 
     try:
         yield
     except ReleaseError:
         raise
+    except Redirected as exc:
+        raise GitHubError(
+            f"GitHub answered {exc.status} (moved) while {what}: the repository was "
+            "renamed or transferred",
+            "use the repository's new name in the configuration (GET /repos/OWNER/NAME "
+            "with the old name shows it), then run the same command again",
+            exc.status,
+        ) from exc
     except DeadlineTimeout as exc:
         raise ReleaseError(
             f"GitHub at {api} did not answer in time while {what}: {exc}",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote
 
 from release_tool.errors import ReleaseError
 from release_tool.github_api.errors import GitHubError, message_of, too_soon
 from release_tool.github_api.git_data import GitData
-from release_tool.github_api.types import PullInfo, pull_info
+from release_tool.github_api.types import PullInfo, RunInfo, pull_info, run_info
 
 
 class Pulls(GitData):
@@ -156,10 +157,79 @@ class Pulls(GitData):
 
     def dispatch(
         self, full_name: str, workflow: str, *, ref: str, inputs: Mapping[str, str]
-    ) -> None:
-        """Start a workflow_dispatch run. Not repeated on failure: a second dispatch would be a
-        second run, and GitHub has nothing to look at that says whether the first arrived."""
+    ) -> RunInfo | None:
+        """Start a workflow_dispatch run, asking for its details (`return_run_details`): the
+        run (queued), or None when the API does not give them (an older GitHub Enterprise
+        Server answers 204): the caller then finds the run by workflow, actor and time.
+
+        Not repeated on failure: a second dispatch would be a second run, and GitHub has
+        nothing to look at that says whether the first arrived. A 422 refusing the
+        `return_run_details` field itself was refused before anything ran: that one request
+        is sent again without it."""
+        from github.GithubException import GithubException
+
+        path = f"/repos/{full_name}/actions/workflows/{quote(workflow, safe='')}/dispatches"
+        body: dict[str, Any] = {"ref": ref, "inputs": dict(inputs), "return_run_details": True}
         with self._doing(f"dispatching the workflow {workflow} on {full_name}"):
-            self._repo(full_name).get_workflow(workflow).create_dispatch(
-                ref, dict(inputs), throw=True
+            try:
+                data = self._json("POST", path, body)
+            except GithubException as exc:
+                if exc.status != 422 or "return_run_details" not in message_of(exc):
+                    raise
+                del body["return_run_details"]
+                data = self._json("POST", path, body)
+        if not isinstance(data, dict) or "workflow_run_id" not in data:
+            return None
+        return RunInfo(int(data["workflow_run_id"]), str(data.get("html_url") or ""), "queued")
+
+    def open_pulls(self, full_name: str, *, base: str | None = None) -> list[PullInfo]:
+        """The open pull requests of `full_name` (into `base`, if given), newest first: up to
+        ten pages of 100, enough for any repository's open PRs into one branch."""
+        found: list[PullInfo] = []
+        parameters: dict[str, Any] = {"state": "open", "per_page": 100}
+        if base:
+            parameters["base"] = base
+        with self._doing(f"listing the open pull requests of {full_name}"):
+            for number in range(1, 11):
+                pulls = self._json(
+                    "GET", f"/repos/{full_name}/pulls", parameters={**parameters, "page": number}
+                )
+                found += [pull_info(p) for p in pulls]
+                if len(pulls) < 100:
+                    break
+        return found
+
+    def is_collaborator(self, full_name: str, login: str) -> bool | None:
+        """GET collaborators/{login}: True (204), False (404), None when GitHub will not say
+        (403: the token's user may not push there, so it may not ask)."""
+        from github.GithubException import GithubException
+
+        with self._doing(f"checking whether {login} is a collaborator of {full_name}"):
+            try:
+                self._json("GET", f"/repos/{full_name}/collaborators/{quote(login)}")
+            except GithubException as exc:
+                if exc.status == 404:
+                    return False
+                if exc.status == 403:
+                    return None
+                raise
+        return True
+
+    def workflow_runs(
+        self, full_name: str, workflow: str, *, actor: str | None = None
+    ) -> list[RunInfo]:
+        """The newest runs (one page of 50) of a workflow dispatched by `actor`, newest first."""
+        parameters: dict[str, Any] = {"event": "workflow_dispatch", "per_page": 50}
+        if actor:
+            parameters["actor"] = actor
+        with self._doing(f"listing the runs of {workflow} on {full_name}"):
+            data = self._json(
+                "GET",
+                f"/repos/{full_name}/actions/workflows/{quote(workflow, safe='')}/runs",
+                parameters=parameters,
             )
+        return [run_info(run) for run in data.get("workflow_runs") or ()]
+
+    def workflow_run(self, full_name: str, run_id: int) -> RunInfo:
+        with self._doing(f"reading the workflow run {run_id} of {full_name}"):
+            return run_info(self._json("GET", f"/repos/{full_name}/actions/runs/{run_id}"))

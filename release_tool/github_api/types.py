@@ -154,6 +154,34 @@ def pull_info(data: Mapping[str, Any]) -> PullInfo:
     )
 
 
+@dataclass(frozen=True)
+class RunInfo:
+    """A workflow run: `status` is queued, in_progress, completed (or waiting, requested,
+    pending); `conclusion` is set once it completed (success, failure, cancelled, ...)."""
+
+    id: int
+    html_url: str
+    status: str
+    conclusion: str | None = None
+    actor: str = ""
+    created_at: str = ""  # ISO 8601, UTC ("2026-08-01T12:00:00Z")
+
+    @property
+    def completed(self) -> bool:
+        return self.status == "completed"
+
+
+def run_info(data: Mapping[str, Any]) -> RunInfo:
+    return RunInfo(
+        id=int(data["id"]),
+        html_url=str(data.get("html_url") or ""),
+        status=str(data.get("status") or ""),
+        conclusion=data.get("conclusion"),
+        actor=str((data.get("actor") or {}).get("login") or ""),
+        created_at=str(data.get("created_at") or ""),
+    )
+
+
 _CONTENT_MODES = {"dir": ("tree", "040000"), "symlink": ("blob", "120000")}
 
 

@@ -113,6 +113,24 @@ class RepoOps(Operations):
         commit = self.commit_or_404(full_name, found[0])
         return Response(200, shapes.branch(self.urls, full_name, branch, commit))
 
+    # -- collaborators ----------------------------------------------------------------------
+
+    @route(
+        "GET",
+        "/repos/{owner}/{repo}/collaborators/{username}",
+        "auth",
+        "collaborators/collaborators#check-if-a-user-is-a-repository-collaborator",
+    )
+    def check_collaborator(self, req: Request, owner: str, repo: str, username: str) -> Response:
+        """204 when `username` may write the repository (its owner, a grant, a collaborator),
+        404 when not; only a user who may push there may ask (403)."""
+        full_name = f"{owner}/{repo}"
+        if not self.access.can_write(req.user, full_name):
+            raise ApiError(403, "Must have push access to view repository collaborators.")
+        if not self.access.can_write(username, full_name):
+            raise not_found()
+        return Response(204)
+
     # -- forks ------------------------------------------------------------------------------
 
     @route("GET", "/repos/{owner}/{repo}/forks", "read", "repos/forks#list-forks")

@@ -9,8 +9,9 @@ for a version released earlier (`release-tool downstream VERSION`).
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
-from release_tool.downstream import Upgrade, plan_downstream
+from release_tool.downstream import PackageIndex, Upgrade, plan_downstream
 from release_tool.errors import ReleaseError
 from release_tool.github_api import GitHub, release_web_url
 from release_tool.plan import StepPlan
@@ -25,6 +26,10 @@ from release_tool.steps.base import (
 )
 from release_tool.steps.files import release_notes
 from release_tool.steps.github_release import release_url
+from release_tool.textfiles import read_text
+
+if TYPE_CHECKING:
+    from release_tool.changelog import Changelog
 from release_tool.versions import Version
 
 NAME = "downstream"
@@ -49,6 +54,32 @@ def upgrade_of(
         repository=config.repository,
         repository_url=f"{gh.web}/{config.repository}",
         previous=previous,
+        changelog=_changelog(project),
+    )
+
+
+def _changelog(project: Project) -> Changelog | None:
+    """The library's changelog as it is now (the PR shows the notes of skipped releases)."""
+    from release_tool import changelog
+
+    path = project.config.changelog
+    if not path or not (project.root / path).is_file():
+        return None
+    try:
+        return changelog.parse(read_text(project.root / path, path), path)
+    except ReleaseError:
+        return None  # preflight reports an unreadable changelog
+
+
+def package_index(project: Project) -> PackageIndex:
+    """The library's index, waited on at the project's pace (tests make it short)."""
+    config = project.config
+    return PackageIndex(
+        config.index_url,
+        config.index_timeout,
+        project.poll_interval,
+        project.network_timeout,
+        project.progress,
     )
 
 
@@ -67,7 +98,9 @@ def plan(ctx: Planning) -> StepPlan:
             release_url(ctx),
             facts.upgraded_from,
         )
-        planned = plan_downstream(gh, project.config, upgrade, templates=project.templates)
+        planned = plan_downstream(
+            gh, project.config, upgrade, templates=project.templates, index=package_index(project)
+        )
     except ReleaseError as exc:
         if project.token:
             raise
@@ -93,7 +126,9 @@ def plan_released(project: Project, version: Version) -> StepPlan:
 
         notes = released_notes(project, version, tag)
     upgrade = upgrade_of(gh, project, version, tag, notes, url, None)
-    step = plan_downstream(gh, config, upgrade, templates=project.templates)
+    step = plan_downstream(
+        gh, config, upgrade, templates=project.templates, index=package_index(project)
+    )
     if release is None:
         warning = f"warning: {config.repository} has no GitHub release for {tag}"
         step = dataclasses.replace(step, notes=(warning, *step.notes))
