@@ -394,12 +394,12 @@ def test_symlink_out_of_the_repository_is_refused(tmp_path: Path) -> None:
 
 def test_configuration_reference_is_current() -> None:
     """docs/configuration.md is generated from the config fields: adding a key updates it."""
-    from release_tool.config import reference_markdown
+    from release_tool.config_reference import reference_markdown
 
     doc = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
     if not doc.is_file():
         pytest.skip("no docs folder beside the tests (an installed sdist)")
-    assert doc.read_text() == reference_markdown(), "run: python -m release_tool.config"
+    assert doc.read_text() == reference_markdown(), "run: python -m release_tool.config_reference"
 
 
 def test_a_bug_inside_an_action_is_an_internal_error_and_rolled_back(
