@@ -24,15 +24,20 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff (lint and format); the workflows: schema (check-jsonschema), security (zizmor)."""
-    session.install("ruff", "check-jsonschema", "zizmor")
+    """ruff (lint and format); the layer contracts (import-linter); the workflows, the example
+    workflows and the action (action.yml): schema (check-jsonschema) and security (zizmor)."""
+    session.install(".", "ruff", "import-linter", "check-jsonschema", "zizmor")
     session.run("ruff", "check", "release_tool", "tests", "benchmarks", "noxfile.py")
     session.run("ruff", "format", "--check", "release_tool", "tests", "benchmarks", "noxfile.py")
-    # session.run does not expand globs; the schema check wants each file named.
-    workflows = sorted(glob.glob(".github/workflows/*.yml"))
+    session.run("lint-imports")
+    # session.run does not expand globs; the schema check wants each file named. The example
+    # workflows in docs/examples are held to the same rules as the real ones.
+    workflows = sorted(glob.glob(".github/workflows/*.yml") + glob.glob("docs/examples/*.yml"))
     session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-actions", "action.yml")
     # --offline: no GitHub token in CI or on a laptop; findings below medium are advice.
-    session.run("zizmor", "--offline", "--min-severity", "medium", ".github/workflows/")
+    zizmor = ["zizmor", "--offline", "--min-severity", "medium"]
+    session.run(*zizmor, ".github/workflows/", "action.yml", *glob.glob("docs/examples/*.yml"))
 
 
 @nox.session

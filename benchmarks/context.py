@@ -45,6 +45,7 @@ class Context:
     cache: Path
     log: Callable[[str], None] = print
     env: dict[str, str] = field(default_factory=dict)
+    lock_mb: float = 50.0  # the big lockfile's size (biglock)
 
     def __post_init__(self) -> None:
         home = self.scratch / "home"

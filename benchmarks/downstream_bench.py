@@ -123,9 +123,10 @@ def fresh_sandbox(fixture: Fixture, downstream: Path) -> Iterator[Sandbox]:
     root = Path(tempfile.mkdtemp(prefix="sandbox-", dir=runs))
     _clone_shared(fixture.library_bare, root / f"{example.LIBRARY}.git")
     _clone_shared(downstream, root / f"{example.DOWNSTREAM}.git")
-    sandbox = Sandbox(
-        root, tokens={TOKEN: USER}, grants=[(USER, example.LIBRARY), (USER, example.DOWNSTREAM)]
-    ).start()
+    # The example's reviewer must be a collaborator, as on GitHub, to be asked for a review.
+    grants = [(USER, example.LIBRARY), (USER, example.DOWNSTREAM)]
+    grants.append(("edx-platform-reviewer", example.DOWNSTREAM))
+    sandbox = Sandbox(root, tokens={TOKEN: USER}, grants=grants).start()
     try:
         _post(
             sandbox,

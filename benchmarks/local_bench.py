@@ -169,6 +169,7 @@ COLUMNS = [
 def dry_run(ctx: Context) -> Section:
     work = library_with_configs(ctx)
     ours = "release-tool plan patch --local"
+    skipped = "release-tool release patch --dry-run, every remote step skipped"
     tbump = f"tbump --dry-run {NEXT}"
     bmv = "bump-my-version bump --dry-run patch"
     before = _state(ctx, work)
@@ -178,6 +179,13 @@ def dry_run(ctx: Context) -> Section:
         work,
         {
             ours: ([ctx.tool("release-tool"), "plan", "patch", "--local"], f"→ {NEXT}"),
+            skipped: (
+                [
+                    *(ctx.tool("release-tool"), "release", "patch", "--dry-run"),
+                    *("--skip", "github-release", "--skip", "downstream", "--skip", "email"),
+                ],
+                f"→ {NEXT}",
+            ),
             tbump: ([ctx.tool("tbump"), "--dry-run", NEXT], NEXT),
             bmv: ([ctx.tool("bump-my-version"), "bump", "--dry-run", "patch"], None),
         },
@@ -185,6 +193,7 @@ def dry_run(ctx: Context) -> Section:
     if _state(ctx, work) != before:
         raise RuntimeError("a dry run changed the repository")
     vs_tbump = paired_ratio(samples[ours], samples[tbump])
+    skipped_vs_tbump = paired_ratio(samples[skipped], samples[tbump])
     vs_bmv = paired_ratio(samples[ours], samples[bmv])
     return Section(
         name="local",
@@ -208,6 +217,11 @@ def dry_run(ctx: Context) -> Section:
                 "`plan patch --local` ≤ 1.0× `tbump --dry-run`", ratio(vs_tbump), vs_tbump <= 1.0
             ),
             Check(
+                "`release patch --dry-run` with every remote step skipped ≤ 1.0× `tbump --dry-run`",
+                ratio(skipped_vs_tbump),
+                skipped_vs_tbump <= 1.0,
+            ),
+            Check(
                 "`plan patch --local` ≤ 0.3× `bump-my-version bump --dry-run`",
                 ratio(vs_bmv),
                 vs_bmv <= 0.3,
@@ -216,6 +230,7 @@ def dry_run(ctx: Context) -> Section:
         data={
             "series": {name: summary(s) for name, s in samples.items()},
             "ratio_vs_tbump": vs_tbump,
+            "remote_skipped_ratio_vs_tbump": skipped_vs_tbump,
             "ratio_vs_bump_my_version": vs_bmv,
         },
     )

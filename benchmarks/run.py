@@ -1,6 +1,7 @@
 """release_tool's benchmarks (issue #8): `nox -s bench`, or `python benchmarks/run.py`.
 
-Five benchmarks, each comparing contenders measured side by side in the same loop:
+Six benchmarks, the first four and `relock` comparing contenders measured side by side in the
+same loop:
 
     local       `release-tool plan patch --local` vs `tbump --dry-run` vs `bump-my-version
                 bump --dry-run`, on an edx-proctoring-shaped repository
@@ -10,12 +11,15 @@ Five benchmarks, each comparing contenders measured side by side in the same loo
                 edx-platform-shaped downstream at 1×, 4× and 16× (16× ≈ edx-platform)
     relock      the relock of an openedx-platform-sized uv.lock (400 packages, local index)
                 through the API vs a clone + the same `uv lock`, at the same sizes
+    biglock     `release-tool plan patch --local` with a 50 MB package-lock.json: wall time
+                and peak RSS against the targets (under 3 s, under 300 MB)
 
 Writes `benchmarks/results/results.md` (Markdown tables) and `results.json` (every sample).
 Everything is generated locally; the big downstream repositories are cached under
 `benchmarks/.cache/` (delete it to regenerate). Options: --runs N (default 7), --warmup N
 (default 1), --quick (5 runs, sizes 1× and 4×), --only NAME (repeatable), --sizes 1,4,16,
---out DIR, --cache DIR, --keep (keep the scratch folder).
+--lock-mb MB (the big lockfile's size, default 50), --out DIR, --cache DIR, --keep (keep the
+scratch folder).
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ BENCHMARKS: dict[str, Callable[[Context], Section]] = {}
 
 def _register() -> None:
     # Imported here so `--help` answers before release_tool and the sandbox are imported.
+    from biglock_bench import big_lockfile_plan
     from downstream_bench import downstream_pr
     from local_bench import dry_run, startup
     from release_bench import full_release
@@ -54,11 +59,12 @@ def _register() -> None:
             "release": full_release,
             "downstream": downstream_pr,
             "relock": relock,
+            "biglock": big_lockfile_plan,
         }
     )
 
 
-NAMES = ("local", "startup", "release", "downstream", "relock")
+NAMES = ("local", "startup", "release", "downstream", "relock", "biglock")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -79,6 +85,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--sizes",
         help="downstream sizes in sixteenths of edx-platform, e.g. 1,4,16 (default) or 0.1",
     )
+    parser.add_argument(
+        "--lock-mb", type=float, default=50.0, help="the big lockfile's size in MB (default 50)"
+    )
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "results", help="results folder")
     parser.add_argument(
         "--cache", type=Path, default=BENCH_DIR / ".cache", help="generated repositories"
@@ -94,6 +103,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.sizes = [Size(float(x)) for x in sizes.split(",")]
     except ValueError:
         parser.error(f"--sizes: {sizes!r} is not a list of numbers")
+    if args.lock_mb <= 0:
+        parser.error("--lock-mb must be positive")
     if any(s.scale <= 0 for s in args.sizes):
         parser.error("--sizes must be positive")
     return args
@@ -135,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     def log(message: str) -> None:
         print(f"[{time.perf_counter() - started:6.1f}s] {message}", file=sys.stderr, flush=True)
 
-    ctx = Context(args.runs, args.warmup, args.sizes, scratch, args.cache.resolve(), log)
+    ctx = Context(
+        args.runs, args.warmup, args.sizes, scratch, args.cache.resolve(), log, lock_mb=args.lock_mb
+    )
     # What a command that uses almost no memory reports: the floor of every peak RSS figure.
     info["rss_floor_mib"] = round(run_process(["true"], cwd=scratch, env=ctx.env).maxrss_kb / 1024)
     sections: list[Section] = []
@@ -156,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         "runs": args.runs,
         "warmup": args.warmup,
         "sizes": [s.scale for s in args.sizes],
+        "lock_mb": args.lock_mb,
         "only": args.only or list(NAMES),
     }
     md, js = write(args.out, sections, info, config)

@@ -1,75 +1,91 @@
-"""Keep-a-changelog files, in reStructuredText (CHANGELOG.rst) or Markdown (CHANGELOG.md).
+"""Keep-a-changelog files, in reStructuredText (CHANGELOG.rst) or Markdown (CHANGELOG.md), read
+as their readers read them.
 
-Three jobs: find the sections (`parse_sections`), stamp the Unreleased entries as a release
-(`stamp`), and give a release's notes for the GitHub release (`release_notes`).
+`parse(text, path)` gives a `Changelog`: its `sections` (Unreleased and one per release heading),
+the heading `style` learnt from the file, and `findings` (line-numbered problems). From it:
+`notes(version)` is that version's section, `notes_markdown(version)` the same as GitHub-flavoured
+Markdown, and `stamp(version, date)` the file with the Unreleased entries moved under a new
+heading written in the file's own style. `rst_to_markdown` (in `release_tool.rst_markdown`) turns
+RST notes into Markdown.
 
-Section headers are recognised by their text, not by their RST adornment, because real files
-are irregular (see real-world.md; all of these come from openedx/edx-proctoring):
+Headings are the ones Sphinx (docutils) and CommonMark (markdown-it-py) make, so a `## [9.9.9]`
+inside a code block is none (`release_tool.changelog_headings`). Real files are irregular (see
+real-world.md), so an RST line written as a release heading that docutils does not take as one -
+`[5.2.0] - 2025-04-22` with no underline, directly under `Unreleased`'s underline, as
+openedx/edx-proctoring has it - still starts that version's section, and is reported as a finding
+("not a heading for Sphinx"). Two headings for one version are an error naming both lines, raised
+when that version's notes or stamp are asked for.
 
-* RST: `Unreleased` and `[X.Y.Z] - YYYY-MM-DD` lines at the start of a line. The `~` underline
-  below may be any length (20, 21, 48 ...) or missing altogether - even directly under the
-  Unreleased underline, with no blank line. The date may be missing (`[4.17.0]`) or not
-  zero-padded (`2023-08-8`); sections may be missing or out of order.
-* Markdown: `## [X.Y.Z] - YYYY-MM-DD` (brackets and date optional, a trailing `[YANKED]`
-  allowed) and `## [Unreleased]` / `## Unreleased`. Link reference definitions at the end of
-  the file (`[1.0.0]: https://…`) belong to no section.
+A version's notes are exactly its section: from its heading to the next Unreleased or release
+heading, or to the next other heading of its own level or above - or of the release headings'
+level, for an odd one deeper than the others - so a sub-heading such as "Added" stays inside.
+A version without a section has no notes (None). Text after the last section that no heading
+closes (edx-proctoring once ended with "For details of changes prior to this release
+...") stays in the last section, as in Sphinx; Markdown link reference definitions at the end
+belong to no section.
 
-Everything else - the title, the preamble, RST comments, sub-headings inside a section - is body
-text or preamble and is never rewritten. Lines are split at '\\n' only (`split_lines`), so a
-form feed or U+2028 in an entry cannot shift line numbers, and CRLF files stay CRLF.
-
-Known limits: text after the last section (edx-proctoring once ended with "For details of
-changes prior to this release ...") belongs to the last section's notes, and Markdown link
-references are not updated when a section is stamped.
+Lines are split at '\\n' only (`split_lines`), so a form feed or U+2028 in an entry cannot shift
+line numbers; stamping changes no line but the ones it must, and CRLF files stay CRLF.
+Parsing is cached per text; docutils and markdown-it are imported only for their own format.
 """
 
 from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import PurePath
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from release_tool.errors import ConfigError, FileEditError, VersionError
 from release_tool.versions import Version, parse_file_version, parse_semver
 
-Format = Literal["rst", "md"]
+if TYPE_CHECKING:  # imported where used: `release-tool --help` should not pay for them
+    from release_tool.changelog_headings import Format, Heading, HeadingText
+    from release_tool.changelog_style import Style, WrittenHeading
+
+    _Candidate = tuple[Heading, HeadingText | None]  # a heading; None: not a changelog one
+
+__all__ = [
+    "UNRELEASED",
+    "Changelog",
+    "Finding",
+    "Section",
+    "changelog_format",
+    "parse",
+    "parse_sections",
+    "release_notes",
+    "rst_to_markdown",
+    "split_lines",
+    "stamp",
+]
 
 UNRELEASED = "Unreleased"
 
-_VERSION = r"\[?v?(?P<version>\d[^\]\s]*)\]?"
-_DATE = r"(?:[ \t]*[-–—][ \t]*(?P<date>\d{4}-\d{1,2}-\d{1,2}))?"
-_YANKED = r"(?:[ \t]*\[YANKED\])?"
-_HEADERS: dict[Format, tuple[re.Pattern[str], re.Pattern[str]]] = {
-    # RST release headers keep their brackets: a bare "1.2.3" line could be a sentence.
-    "rst": (
-        re.compile(r"\[v?(?P<version>\d[^\]\s]*)\]" + _DATE + _YANKED + r"[ \t]*"),
-        re.compile(r"\[?Unreleased\]?[ \t]*", re.IGNORECASE),
-    ),
-    "md": (
-        re.compile(r"##[ \t]+" + _VERSION + _DATE + _YANKED + r"[ \t]*"),
-        re.compile(r"##[ \t]+\[?Unreleased\]?[ \t]*", re.IGNORECASE),
-    ),
-}
-# An RST underline: one punctuation character repeated, of any length from 3.
-_UNDERLINE = re.compile(r"([~=\-^*#\"+'`_])\1{2,}[ \t]*")
 _LINK_REFERENCE = re.compile(r"\[[^\]]+\]:\s*\S+.*")
+# How an Unreleased or release heading can start (a quick test before the full grammar).
+_HEADING_STARTS = frozenset("[0123456789vVrRuU")
 
 
 @dataclass(frozen=True)
 class Section:
     """One `Unreleased` or release section of a changelog.
 
-    `header` and `body` index the lines of `split_lines(text)` (0-based): `header` is the
-    header line, `body` the lines after it and its underline (if any) up to the next header.
+    `header` and `body` index the lines of `split_lines(text)` (0-based): `header` is the title
+    line, `body` the lines after the heading (and its underline) up to where the section ends.
+    The fields after `body` describe how the heading is written; they are not part of a section's
+    identity (equality).
     """
 
-    title: str  # "Unreleased", or the version as written in the header ("4.16.1")
+    title: str  # "Unreleased", or the version as written in the heading ("4.16.1")
     version: Version | None  # None for Unreleased, and for a version that does not parse
     date: datetime.date | None  # None when absent or not a real date
     header: int
     body: range
+    heading: range = field(default=range(0), compare=False)  # overline, title, underline
+    level: int = field(default=0, compare=False)  # 0: not a heading for Sphinx / CommonMark
+    written: HeadingText | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_unreleased(self) -> bool:
@@ -77,14 +93,222 @@ class Section:
 
     @property
     def line(self) -> int:
-        """The header's 1-based line number, for messages."""
+        """The title's 1-based line number, for messages."""
         return self.header + 1
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A line-numbered problem in the changelog: `error`s block the version they concern."""
+
+    line: int  # 1-based
+    message: str
+    severity: Literal["warning", "error"] = "warning"
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Changelog:
+    """A parsed changelog. Build it with `parse`."""
+
+    text: str
+    fmt: Format
+    name: str  # the file's name, for messages
+    sections: tuple[Section, ...]
+    style: Style
+    findings: tuple[Finding, ...]
+    headings: tuple[Heading, ...] = field(default=(), compare=False, repr=False)  # the renderer's
+
+    @property
+    def unreleased(self) -> Section | None:
+        return next((s for s in self.sections if s.is_unreleased), None)
+
+    def lines(self) -> list[str]:
+        """`split_lines(text)`: the lines that sections index."""
+        return split_lines(self.text)
+
+    def section(self, version: Version) -> Section | None:
+        """`version`'s section; None if it has none. Two sections are an error naming both."""
+        found = [s for s in self.sections if s.version == version]
+        if len(found) > 1:
+            raise FileEditError(
+                f"{self.name}: two headings for {version}, lines {found[0].line} and "
+                f"{found[1].line}",
+                "keep one heading per version (the first is often the next version's)",
+            )
+        return found[0] if found else None
+
+    def notes(self, version: Version, *, include_prereleases: bool = False) -> str | None:
+        """The body of `version`'s section without surrounding blank lines, '\\n'-separated.
+
+        '' when the section is empty; None when `version` has no section. With
+        `include_prereleases`, a final release's notes go on with the sections of the
+        pre-releases since the previous final release (newest first, each under its heading).
+        """
+        section = self.section(version)
+        if section is None:
+            return None
+        lines = split_lines(self.text)
+        own = _strip_blank_edges(lines[section.body.start : section.body.stop])
+        if not include_prereleases or version.is_prerelease:
+            return own
+        parts = [own] if own else []
+        for pre in self._prereleases_before(version):
+            heading = _strip_blank_edges(lines[pre.heading.start : pre.heading.stop])
+            body = _strip_blank_edges(lines[pre.body.start : pre.body.stop])
+            parts.append(f"{heading}\n\n{body}" if body else heading)
+        return "\n\n".join(parts)
+
+    def notes_markdown(self, version: Version, *, include_prereleases: bool = False) -> str | None:
+        """`notes` as GitHub-flavoured Markdown (RST notes converted; Markdown as written)."""
+        notes = self.notes(version, include_prereleases=include_prereleases)
+        if notes is None or self.fmt == "md":
+            return notes
+        from release_tool.rst_markdown import rst_to_markdown
+
+        return rst_to_markdown(notes)
+
+    def stamp(self, version: Version, date: datetime.date) -> str:
+        """The changelog with `version` released on `date`.
+
+        If `version` has a section (the author wrote it in the bumping PR, the common case), the
+        text is returned unchanged - unless its heading says `Unreleased` where the date goes
+        (`[1.2.0] - Unreleased`), which then gets the date. Otherwise a heading in the file's
+        style is inserted right after the Unreleased heading, with blank lines around it, so the
+        Unreleased entries now sit under it and the Unreleased section is left empty; a Markdown
+        file that links its versions at the end gets the new version's link too. No other line
+        changes, and the renderer reads every other line as before: where that cannot be promised
+        (`release_tool.changelog_check`), FileEditError names the line.
+        """
+        section = self.section(version)
+        if section is not None:
+            if section.written is not None and section.written.placeholder_date:
+                return self._date_placeholder(section, date)
+            return self.text
+        unreleased = self.unreleased
+        if unreleased is None:
+            raise FileEditError(
+                f"{self.name}: no section for {version}, and no Unreleased section to stamp",
+                f"add an Unreleased section holding the changes, or write the "
+                f"'{self.style.title(version.pep440, date)}' section yourself",
+            )
+        from release_tool.changelog_check import check_stamp, refuse_to_stamp
+
+        title = self.style.title(version.pep440, date)
+        refuse_to_stamp(self, unreleased, version, title)
+        lines = split_lines(self.text)
+        newline = _newline(self.text)
+        before = lines[: unreleased.body.start]
+        if before and not before[-1].endswith("\n"):
+            before[-1] += newline  # the heading was the last line, without a line ending
+        body = lines[unreleased.body.start : unreleased.body.stop]
+        after = lines[unreleased.body.stop :]
+        from release_tool.changelog_style import next_compare_url
+
+        previous = self._previous(version)
+        url = None
+        if self.style.linked and previous is not None and previous.written is not None:
+            url = next_compare_url(previous.written.url, previous.title, version.pep440)
+        heading = self.style.heading(version.pep440, date, newline, url)
+        stamped = before + _stamped_body(body, heading, newline, bool(after))
+        if self.fmt == "md" and self.style.brackets:
+            after = self._linked(after, len(lines) - len(after), version, newline)
+        text = "".join(stamped + after)
+        check_stamp(self, _parse(text, self.fmt, self.name), version, title)
+        return text
+
+    def warnings_for(self, version: Version) -> list[Finding]:
+        """The findings, plus what releasing `version` would leave behind: entries under
+        Unreleased when `version` already has its own section (they are not in its notes)."""
+        found = list(self.findings)
+        unreleased = self.unreleased
+        if unreleased is not None and any(s.version == version for s in self.sections):
+            lines = split_lines(self.text)
+            if _strip_blank_edges(lines[unreleased.body.start : unreleased.body.stop]):
+                found.append(
+                    Finding(
+                        unreleased.line,
+                        f"Unreleased has entries, and {version} has its own section: they "
+                        f"are not in {version}'s notes",
+                    )
+                )
+        return found
+
+    def _previous(self, version: Version) -> Section | None:
+        """The section of the release before `version` (the highest lower version)."""
+        earlier = [s for s in self.sections if s.version is not None and s.version < version]
+        return max(earlier, key=lambda s: s.version or version, default=None)
+
+    def _prereleases_before(self, version: Version) -> list[Section]:
+        """Pre-release sections after the last final release before `version`, newest first."""
+        versions = [s.version for s in self.sections if s.version is not None]
+        finals = [v for v in versions if not v.is_prerelease and v < version]
+        floor = max(finals, default=None)
+        found = [
+            s
+            for s in self.sections
+            if s.version is not None
+            and s.version.is_prerelease
+            and s.version < version
+            and (floor is None or s.version > floor)
+        ]
+        return sorted(found, key=lambda s: s.version or version, reverse=True)
+
+    def _date_placeholder(self, section: Section, date: datetime.date) -> str:
+        """The text with `section`'s `Unreleased` date placeholder replaced by `date`."""
+        from release_tool.changelog_headings import is_adornment
+
+        assert section.written is not None
+        assert section.written.date_span is not None
+        lines = split_lines(self.text)
+        line = lines[section.header]
+        ending = line[len(line.rstrip("\r\n")) :]
+        start, end = section.written.date_span
+        title = line[:start] + self.style.date_format.format(date) + line[end:].rstrip("\r\n")
+        lines[section.header] = title + ending
+        old = len(line.rstrip("\r\n"))
+        for index in section.heading:  # an over- or underline as long as the title stays so
+            if index != section.header and is_adornment(lines[index]):
+                text = lines[index].rstrip("\r\n")
+                if len(text) == old or len(text) < len(title):
+                    ending = lines[index][len(text) :]
+                    lines[index] = text[0] * max(len(title), len(text) - old + len(title)) + ending
+        return "".join(lines)
+
+    def _linked(self, after: list[str], offset: int, version: Version, newline: str) -> list[str]:
+        """`after` (the lines from `offset` on) with the new version's link reference added."""
+        from release_tool.changelog_headings import link_references, plain_lines
+        from release_tool.changelog_style import link_reference_edits
+
+        plain = plain_lines(split_lines(self.text))
+        previous = self._previous(version)
+        label = self.style.v + version.pep440
+        replacements, insert = link_reference_edits(
+            plain,
+            link_references(plain),
+            label,
+            version.pep440,
+            previous.title if previous else None,
+        )
+        result = list(after)
+        for index, text in replacements.items():
+            if index >= offset:
+                old = result[index - offset]
+                result[index - offset] = text + old[len(old.rstrip("\r\n")) :]
+        if insert is not None and insert[0] >= offset:
+            at = insert[0] - offset
+            if at == len(result) and result and not result[-1].endswith("\n"):
+                result[-1] += newline
+            result.insert(at, insert[1] + newline)
+        return result
 
 
 def changelog_format(path: str) -> Format:
     """'rst' or 'md', from the file name's suffix."""
     suffix = PurePath(path).suffix.lower()
-    if suffix == ".rst":
+    if suffix in (".rst", ".rest"):
         return "rst"
     if suffix in (".md", ".markdown"):
         return "md"
@@ -99,96 +323,195 @@ def split_lines(text: str) -> list[str]:
     return re.findall(r"[^\n]*\n|[^\n]+\Z", text)
 
 
+def parse(text: str, path: str) -> Changelog:
+    """Read `text`, the changelog at `path` (its suffix gives the format; "rst" or "md" also do).
+
+    Cached per (text, path): the pipeline reads one changelog several times.
+    """
+    if path in ("rst", "md"):
+        parsed = _parse(text, "rst" if path == "rst" else "md", "the changelog")
+    else:
+        parsed = _parse(text, changelog_format(path), path)
+    # An equal text from the cache is another object: an unchanged stamp returns the caller's.
+    return parsed if parsed.text is text else replace(parsed, text=text)
+
+
+def rst_to_markdown(text: str) -> str:
+    """RST notes as GitHub-flavoured Markdown (see `release_tool.rst_markdown`)."""
+    from release_tool.rst_markdown import rst_to_markdown as convert
+
+    return convert(text)
+
+
+# --- today's functions, kept for their callers ---------------------------------------------------
+
+
 def parse_sections(text: str, fmt: Format) -> list[Section]:
     """Every Unreleased and release section, in file order."""
-    lines = split_lines(text)
-    starts = []  # (header index, body start, title, version, date)
-    for index, line in enumerate(lines):
-        header = _parse_header(line.rstrip("\r\n"), fmt)
-        if header is None:
-            continue
-        body_start = index + 1
-        if fmt == "rst" and body_start < len(lines) and _is_underline(lines[body_start]):
-            body_start += 1
-        starts.append((index, body_start, *header))
-    end = _end_of_sections(lines, fmt)
-    sections = []
-    for n, (index, body_start, title, version, date) in enumerate(starts):
-        body_end = starts[n + 1][0] if n + 1 < len(starts) else max(end, body_start)
-        sections.append(Section(title, version, date, index, range(body_start, body_end)))
-    return sections
+    return list(parse(text, fmt).sections)
 
 
 def stamp(
     text: str, version: Version, date: datetime.date, fmt: Format, *, name: str = "the changelog"
 ) -> str:
-    """Turn the Unreleased entries into the section of `version`, released on `date`.
-
-    If a section for `version` already exists (the author wrote it in the bumping PR, the
-    common case), the text is returned unchanged. Otherwise a clean header
-    `[X.Y.Z] - YYYY-MM-DD` (RST: with a `~` underline of the same length; Markdown: `## `) is
-    inserted right after the Unreleased header, with blank lines around it, so the Unreleased
-    entries now sit under it and the Unreleased section is left empty. No other line changes.
-    `name` is the file's name for the error raised when there is neither section.
-    """
-    sections = parse_sections(text, fmt)
-    if any(section.version == version for section in sections):
-        return text
-    unreleased = next((s for s in sections if s.is_unreleased), None)
-    if unreleased is None:
-        raise FileEditError(
-            f"{name}: no section for {version}, and no Unreleased section to stamp",
-            f"add an Unreleased section holding the changes, or write the "
-            f"'[{version}] - {date.isoformat()}' section yourself",
-        )
-    lines = split_lines(text)
-    newline = _newline(text)
-    before = lines[: unreleased.body.start]
-    if before and not before[-1].endswith("\n"):
-        before[-1] += newline  # the header was the last line, without a line ending
-    body = lines[unreleased.body.start : unreleased.body.stop]
-    after = lines[unreleased.body.stop :]
-    header = _header_lines(version, date, fmt, newline)
-    return "".join(before + _stamped_body(body, header, newline, bool(after)) + after)
+    """`Changelog.stamp`; `name` is the file's name for errors."""
+    return replace(parse(text, fmt), name=name).stamp(version, date)
 
 
 def release_notes(text: str, version: Version, fmt: Format) -> str | None:
-    """The body of `version`'s section without surrounding blank lines, '\\n'-separated.
+    """`Changelog.notes`."""
+    return parse(text, fmt).notes(version)
 
-    '' when the section is empty; None when there is no section for `version`.
-    """
-    section = next((s for s in parse_sections(text, fmt) if s.version == version), None)
-    if section is None:
-        return None
-    lines = [
-        line.rstrip("\r\n") for line in split_lines(text)[section.body.start : section.body.stop]
+
+# --- parsing -------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=16)
+def _parse(text: str, fmt: Format, name: str) -> Changelog:
+    """A heading is a "candidate" (heading, written): `written` None for a heading that is no
+    Unreleased or release heading (the title, "Added"), `heading.level` 0 for a line written
+    as a heading that the renderer does not take as one."""
+    from release_tool.changelog_headings import heading_text, plain_lines, real_headings
+    from release_tool.changelog_style import learn_style
+
+    lines = split_lines(text)
+    plain = plain_lines(lines)
+    real = tuple(real_headings(plain, fmt))
+    candidates: list[_Candidate] = [(h, heading_text(h.text)) for h in real]
+    findings: list[Finding] = []
+    if fmt == "rst":
+        candidates += _written_only(plain, candidates, findings)
+        candidates.sort(key=lambda c: c[0].title)
+    end = _end_of_sections(lines, fmt)
+    releases = [_written(c, plain) for c in candidates if c[1] and not c[1].is_unreleased]
+    unreleased = next((_written(c, plain) for c in candidates if c[1] and c[1].is_unreleased), None)
+    style = learn_style(fmt, releases, unreleased)
+    sections = []
+    for index, (heading, written) in enumerate(candidates):
+        if written is None:
+            continue
+        level = heading.level or _level_of_text_heading(candidates, index, style)
+        if style.level:  # release-please's `### [1.2.1]` holds `### Bug Fixes` like the others
+            level = min(level, style.level)
+        stop = next(
+            (
+                h.lines.start
+                for h, w in candidates[index + 1 :]
+                if w is not None or (h.level and h.level <= level)
+            ),
+            max(end, heading.lines.stop),
+        )
+        sections.append(_section(heading, written, stop))
+    findings += _duplicates(sections)
+    findings += [
+        Finding(
+            s.line,
+            f"{s.title} is a level-{s.level} heading for Sphinx; the other releases are "
+            f"level {style.level}",
+        )
+        for s in sections
+        if s.version is not None and s.level and style.level and s.level != style.level
     ]
-    while lines and not lines[0].strip():
-        lines.pop(0)
-    while lines and not lines[-1].strip():
-        lines.pop()
-    return "\n".join(lines)
+    findings.sort(key=lambda f: f.line)
+    return Changelog(text, fmt, name, tuple(sections), style, tuple(findings), real)
 
 
-# --- helpers ----------------------------------------------------------------------------------
+def _written_only(
+    plain: list[str], candidates: list[_Candidate], findings: list[Finding]
+) -> list[_Candidate]:
+    """RST lines written as release or Unreleased headings that docutils does not take as
+    headings: each starts its section all the same, and is a finding."""
+    from release_tool.changelog_headings import Heading, heading_text, is_adornment
+
+    taken = {index for heading, _ in candidates for index in heading.lines}
+    found: list[_Candidate] = []
+    for index, line in enumerate(plain):
+        if index in taken or line[:1] not in _HEADING_STARTS:
+            continue
+        written = heading_text(line)
+        if written is None or not (written.is_unreleased or written.brackets or written.date_text):
+            continue
+        underlined = index + 1 < len(plain) and index + 1 not in taken
+        underlined = underlined and is_adornment(plain[index + 1])
+        stop = index + 2 if underlined else index + 1
+        taken.update(range(index, stop))
+        adornment = plain[index + 1].strip()[0] if underlined else ""
+        length = len(plain[index + 1].rstrip()) if underlined else 0
+        heading = Heading(index, range(index, stop), line.strip(), 0, adornment, length)
+        found.append((heading, written))
+        if not underlined and index + 1 in taken and is_adornment(plain[index + 1]):
+            why = f"docutils reads its underline as the overline of line {index + 3}"
+        elif not underlined:
+            why = "it has no underline"
+        elif length < min(4, len(line.strip())):
+            why = "its underline is too short"
+        else:
+            why = "docutils reads it as part of the text around it"
+        findings.append(Finding(index + 1, f"{line.strip()!r} is not a heading for Sphinx: {why}"))
+    return found
 
 
-def _parse_header(
-    line: str, fmt: Format
-) -> tuple[str, Version | None, datetime.date | None] | None:
-    """(title, version, date) when `line` is a section header, else None."""
-    release, unreleased = _HEADERS[fmt]
-    if unreleased.fullmatch(line):
-        return (UNRELEASED, None, None)
-    match = release.fullmatch(line)
-    if match is None:
-        return None
-    title = match.group("version")
-    return (title, _lenient_version(title), _date(match.group("date")))
+def _written(candidate: _Candidate, plain: list[str]) -> WrittenHeading:
+    from release_tool.changelog_style import WrittenHeading
+
+    heading, written = candidate
+    assert written is not None
+    return WrittenHeading(
+        written,
+        len(plain[heading.title].strip()),
+        heading.adornment,
+        heading.underline,
+        heading.level,
+    )
+
+
+def _level_of_text_heading(candidates: list[_Candidate], index: int, style: Style) -> int:
+    """The level a heading-in-text-only stands for: the release headings', or one below the
+    real heading it sits under."""
+    if style.level:
+        return style.level
+    above = [heading.level for heading, _ in candidates[:index] if heading.level]
+    return above[-1] + 1 if above else 1
+
+
+def _section(heading: Heading, written: HeadingText, stop: int) -> Section:
+    if written.is_unreleased:
+        title, version = UNRELEASED, None
+    else:
+        title, version = written.version or "", _lenient_version(written.version or "")
+    return Section(
+        title,
+        version,
+        written.date,
+        heading.title,
+        range(heading.lines.stop, max(stop, heading.lines.stop)),
+        heading.lines,
+        heading.level,
+        written,
+    )
+
+
+def _duplicates(sections: list[Section]) -> list[Finding]:
+    seen: dict[object, Section] = {}
+    found = []
+    for section in sections:
+        key = section.version if section.version is not None else section.title
+        if key in seen:
+            first = seen[key]
+            found.append(
+                Finding(
+                    section.line,
+                    f"a second heading for {section.title} (the first is on line {first.line})",
+                    "error" if section.version is not None else "warning",
+                )
+            )
+        else:
+            seen[key] = section
+    return found
 
 
 def _lenient_version(text: str) -> Version | None:
-    """A header's version in either spelling; None if it is no version we model."""
+    """A heading's version in either spelling; None if it is no version we model."""
     try:
         return parse_file_version(text, "python")  # lenient PEP 440: [4.9] is 4.9.0
     except VersionError:
@@ -197,21 +520,6 @@ def _lenient_version(text: str) -> Version | None:
         return parse_semver(text)  # [5.3.0-rc.1]
     except VersionError:
         return None
-
-
-def _date(text: str | None) -> datetime.date | None:
-    """`2023-08-8` is 8 August 2023; `2021-13-40` is no date at all."""
-    if text is None:
-        return None
-    year, month, day = (int(part) for part in text.split("-"))
-    try:
-        return datetime.date(year, month, day)
-    except ValueError:
-        return None
-
-
-def _is_underline(line: str) -> bool:
-    return _UNDERLINE.fullmatch(line.rstrip("\r\n")) is not None
 
 
 def _end_of_sections(lines: list[str], fmt: Format) -> int:
@@ -229,12 +537,7 @@ def _end_of_sections(lines: list[str], fmt: Format) -> int:
     return end
 
 
-def _header_lines(version: Version, date: datetime.date, fmt: Format, newline: str) -> list[str]:
-    """A clean release header: `[X.Y.Z] - YYYY-MM-DD`, underlined in RST, `## ` in Markdown."""
-    header = f"[{version.pep440}] - {date.isoformat()}"
-    if fmt == "md":
-        return [f"## {header}{newline}"]
-    return [header + newline, "~" * len(header) + newline]
+# --- writing -------------------------------------------------------------------------------------
 
 
 def _stamped_body(body: list[str], header: list[str], newline: str, followed: bool) -> list[str]:
@@ -263,6 +566,11 @@ def _split_blank_edges(lines: list[str]) -> tuple[list[str], list[str], list[str
     while end > start and not lines[end - 1].strip():
         end -= 1
     return lines[:start], lines[start:end], lines[end:]
+
+
+def _strip_blank_edges(lines: list[str]) -> str:
+    _, middle, _ = _split_blank_edges(lines)
+    return "\n".join(line.rstrip("\r\n") for line in middle)
 
 
 def _newline(text: str) -> str:

@@ -1,91 +1,46 @@
-"""`[tool.release_tool]` in the released repository's pyproject.toml, as frozen dataclasses.
+"""The configuration, as frozen dataclasses: `[tool.release_tool]` in the released repository's
+pyproject.toml, or the same keys at the top level of `release-tool.toml` at its root (for the
+many libraries with setup.py/setup.cfg and no pyproject.toml); never both.
 
 Each field carries its TOML key, its help text and (where the type says too little) its check,
 right beside it, so this file is also the reference for the configuration. Loading is strict: an
 unknown key, a wrong type or a path outside the repository is a `ConfigError` naming the key path
-(`tool.release_tool.downstream[0].files`), never a silently ignored setting.
+(`tool.release_tool.downstream[0].files`, or `release-tool.toml: downstream[0].files`), never a
+silently ignored setting.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 import types
 import typing
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
+from release_tool.config_fields import (
+    DEFAULT_NETWORK_TIMEOUT as DEFAULT_NETWORK_TIMEOUT,  # noqa: PLC0414 (re-exported)
+)
+from release_tool.config_fields import (
+    _check_addresses,
+    _check_globs,
+    _check_nonempty,
+    _check_optional_address,
+    _check_package,
+    _check_positive,
+    _check_pr_head,
+    _check_repository,
+    _check_search,
+    _check_tag_format,
+    _opt,
+)
+from release_tool.config_fields import (
+    check_address as check_address,  # noqa: PLC0414 (re-exported)
+)
 from release_tool.errors import ConfigError
 
-FileKind = Literal["python", "package_json", "npm_lockfile", "pyproject"]
+FileKind = Literal["python", "package_json", "npm_lockfile", "pyproject", "pattern"]
 FILE_KINDS: tuple[str, ...] = typing.get_args(FileKind)
-
-_REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-_PACKAGE_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
-_EMAIL_RE = re.compile(r"^[^@\s<>\"(),;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-
-
-def _opt(
-    default: Any = dataclasses.MISSING,
-    *,
-    help: str,
-    key: str | None = None,
-    check: Callable[[Any], str | None] | None = None,
-    path: bool = False,
-) -> Any:
-    """A config field: its help, its TOML key if not the field name, and an extra check."""
-    meta = {"help": help, "key": key, "check": check, "path": path}
-    if isinstance(default, list | tuple | dict):
-        frozen = (
-            tuple(default) if not isinstance(default, dict) else types.MappingProxyType(default)
-        )
-        return field(default_factory=lambda: frozen, metadata=meta)
-    return field(default=default, metadata=meta)
-
-
-def _check_repository(value: str) -> str | None:
-    return None if _REPO_RE.match(value) else f"{value!r} is not of the form 'owner/name'"
-
-
-def _check_package(value: str) -> str | None:
-    return None if _PACKAGE_RE.match(value) else f"{value!r} is not a valid package name"
-
-
-def _check_tag_format(value: str) -> str | None:
-    if value.count("{version}") != 1:
-        return f"{value!r} must contain '{{version}}' exactly once"
-    if re.search(r"[\s~^:?*\[\\]|\.\.|@\{", value):
-        return f"{value!r} would not be a valid git tag name"
-    return None
-
-
-def check_address(value: str) -> str | None:
-    """An email address, bare (`a@b.org`) or with a display name (`Name <a@b.org>`)."""
-    match = re.fullmatch(r"\s*(?:[^<>]*<([^<>]+)>|([^<>]+))\s*", value)
-    addr = (match.group(1) or match.group(2)).strip() if match else ""
-    return None if _EMAIL_RE.match(addr) else f"{value!r} is not a valid email address"
-
-
-def _check_addresses(values: tuple[str, ...]) -> str | None:
-    for value in values:
-        problem = check_address(value)
-        if problem:
-            return problem
-    return None
-
-
-def _check_optional_address(value: str | None) -> str | None:
-    return None if value is None else check_address(value)
-
-
-def _check_nonempty(values: tuple[Any, ...]) -> str | None:
-    return None if values else "must not be empty"
-
-
-def _check_positive(value: float) -> str | None:
-    return None if value > 0 else "must be greater than 0"
 
 
 @dataclass(frozen=True)
@@ -93,12 +48,31 @@ class VersionFile:
     """A file that holds the version, and which editor changes it."""
 
     path: str = _opt(help="Path of the file, relative to the repository root.", path=True)
-    kind: FileKind = _opt(help="Editor to use: python, package_json, npm_lockfile, pyproject.")
+    kind: FileKind = _opt(
+        "pattern",
+        help="Editor: python, package_json, npm_lockfile, pyproject or pattern; default: "
+        "from the file's name (*.py, package.json, ...), else pattern.",
+    )
+    search: str | None = _opt(
+        None,
+        help="kind = 'pattern': the text around the version, {version} where it stands, e.g. "
+        "`version='{version}'`; it must match exactly once. Default: the whole file is the "
+        "version (a VERSION file).",
+        check=_check_search,
+    )
+    spelling: Literal["pep440", "semver"] = _opt(
+        "pep440", help="kind = 'pattern': how the file spells the version."
+    )
+
+    @property
+    def semver(self) -> bool:
+        """Whether the file spells the version in SemVer (npm files, `spelling = "semver"`)."""
+        return self.kind in ("package_json", "npm_lockfile") or self.spelling == "semver"
 
 
 @dataclass(frozen=True)
 class EmailConfig:
-    """`[tool.release_tool.email]`: the release notification email."""
+    """`[tool.release_tool.email]` (`[email]` in release-tool.toml): the notification email."""
 
     to: tuple[str, ...] = _opt(
         help="Recipients, e.g. ['release-notifications@edx.org'].",
@@ -172,7 +146,7 @@ class CompileConfig:
 
 @dataclass(frozen=True)
 class DownstreamConfig:
-    """One `[[tool.release_tool.downstream]]` entry: a repository that pins the package."""
+    """A `[[tool.release_tool.downstream]]` (`[[downstream]]`) entry: a repository pinning us."""
 
     repository: str = _opt(help="The downstream repository, 'owner/name'.", check=_check_repository)
     files: tuple[str, ...] = _opt(
@@ -236,19 +210,63 @@ class DownstreamConfig:
     inputs: dict[str, str] = _opt(
         {}, help="With strategy = 'dispatch': workflow inputs (Jinja2 templates)."
     )
+    allow_generated: bool = _opt(
+        False,
+        help="With strategy = 'edit': also edit files whose header says they are generated "
+        "(`GENERATED FILE, DO NOT EDIT`, a pip-compile or uv header); by default such a "
+        "file is refused: its own tool regenerates it (strategy = 'relock').",
+    )
+    check_dependencies: bool = _opt(
+        True,
+        help="With strategy = 'edit': before editing, compare the dependencies of the release "
+        "the downstream pins and the new one (their metadata on the library's index_url, PEP "
+        "658) and refuse when they differ (strategy = 'relock' moves them too).",
+    )
+    move_held: bool = _opt(
+        False,
+        help="Move a pin in a constraints file that has a comment (on its line or right "
+        "above it: a deliberate hold); by default it is left alone and reported.",
+    )
+    major_title_prefix: str = _opt(
+        "[major] ",
+        help="Put before the PR's title when the upgrade crosses a major version.",
+    )
+    major_label: str | None = _opt(
+        None, help="A label put on the PR when the upgrade crosses a major version."
+    )
+    pr_head: str = _opt(
+        "{actor}/upgrade-{package}*",
+        help="With strategy = 'dispatch': the head branch of the PR the workflow opens, a glob; "
+        "{actor} is the token's user, {package} the package. The PR is the release's when "
+        "its title or body names the version (pass it in an input such as change_desc).",
+        check=_check_pr_head,
+    )
+    run_timeout: float = _opt(
+        3600.0,
+        help="With strategy = 'dispatch': seconds to wait for the workflow run to complete.",
+        check=_check_positive,
+    )
 
 
 @dataclass(frozen=True)
 class Config:
-    """`[tool.release_tool]`: everything the pipeline needs to know about the library."""
+    """`[tool.release_tool]` (or release-tool.toml): everything the pipeline needs to know."""
 
     package: str = _opt(
         help="The package's name on the index, e.g. 'edx-proctoring'.", check=_check_package
     )
     repository: str = _opt(help="The GitHub repository, 'owner/name'.", check=_check_repository)
     version_files: tuple[VersionFile, ...] = _opt(
-        help="Files holding the version: paths (kind from the name) or {path, kind} tables.",
-        check=_check_nonempty,
+        (),
+        help="Files holding the version: paths (kind from the name) or {path, kind, search, "
+        "spelling} tables; may be empty when the version comes from tags.",
+    )
+    version_source: Literal["files", "tag"] | None = _opt(
+        None,
+        help="Where the current version comes from: 'files' (the version files agree on it) "
+        "or 'tag' (the last release tag reachable from HEAD); default: 'tag' when "
+        "pyproject.toml's version is dynamic and derived from git (setuptools-scm, "
+        "hatch-vcs, ...), else 'files'.",
     )
     branch: str = _opt("main", help="The branch releases are made from.")
     remote: str = _opt("origin", help="The git remote that is pushed to.")
@@ -258,6 +276,11 @@ class Config:
     changelog: str | None = _opt(
         None, help="CHANGELOG.rst or CHANGELOG.md; none if absent.", path=True
     )
+    changelog_prerelease_notes: bool = _opt(
+        True,
+        help="A final release's notes also hold the sections of its pre-releases since the "
+        "previous final release.",
+    )
     commit_message: str | None = _opt(
         None, help="Jinja2 template of the release commit message; default: templates/."
     )
@@ -266,9 +289,37 @@ class Config:
         None, help="GitHub API URL; default https://api.github.com (or RELEASE_TOOL_GITHUB_API)."
     )
     draft_release: bool = _opt(False, help="Create the GitHub release as a draft.")
+    release_notes: Literal["changelog", "github", "commits"] = _opt(
+        "changelog",
+        help="Where the release notes come from: 'changelog' (the version's section), "
+        "'github' (GitHub's generated notes, read while planning) or 'commits' (the "
+        "conventional-commit subjects since the previous release tag, grouped by type).",
+    )
+    release_assets: tuple[str, ...] = _opt(
+        (),
+        help="Globs of the files to attach to the GitHub release, e.g. ['dist/*.whl', "
+        "'dist/*.tar.gz'], built by build_command; the release is then created as a draft, "
+        "the assets uploaded, and only then published (immutable releases).",
+        check=_check_globs,
+    )
+    build_command: tuple[str, ...] = _opt(
+        (),
+        help="The command that builds release_assets, e.g. ['python', '-m', 'build'], run "
+        "in a clean checkout of the tag (never in the working tree).",
+    )
+    build_timeout: float = _opt(
+        1800.0, help="Seconds build_command may take.", check=_check_positive
+    )
     wait_for_index: bool = _opt(False, help="Wait until the version is on the index before PRs.")
     index_url: str = _opt("https://pypi.org/simple/", help="PEP 691 simple index to wait on.")
     index_timeout: float = _opt(900.0, help="Seconds to wait for the index.", check=_check_positive)
+    network_timeout: float = _opt(
+        DEFAULT_NETWORK_TIMEOUT,
+        help="Seconds one network operation may take in all (a git push, ls-remote or clone; "
+        "one GitHub API request; one look at the package index); or "
+        "RELEASE_TOOL_NETWORK_TIMEOUT.",
+        check=_check_positive,
+    )
     templates: str | None = _opt(
         None, help="Folder of templates overriding the bundled ones (same file names).", path=True
     )
@@ -294,39 +345,106 @@ def file_kind_for(path: str) -> str | None:
     return "python" if name.endswith(".py") else None
 
 
-def load_config(root: Path) -> Config:
-    """Read and validate `[tool.release_tool]` from `root/pyproject.toml`."""
+#: The configuration file of a project that keeps it out of pyproject.toml.
+CONFIG_FILE = "release-tool.toml"
+PYPROJECT = "pyproject.toml"
+#: The key path of the configuration's top level in each file (see `_key_path`).
+_WHERE = {PYPROJECT: "tool.release_tool", CONFIG_FILE: f"{CONFIG_FILE}:"}
+
+
+@dataclass(frozen=True)
+class ConfigSource:
+    """Where the configuration lives: the file's name and its (unvalidated) table."""
+
+    file: str  # PYPROJECT or CONFIG_FILE
+    table: Any
+
+    @property
+    def where(self) -> str:
+        """The key path of the top level, as errors name it."""
+        return _WHERE[self.file]
+
+
+def find_config(root: Path) -> ConfigSource | None:
+    """The configuration of the repository at `root`: `[tool.release_tool]` in pyproject.toml
+    or the top level of release-tool.toml; None if neither holds one; a `ConfigError` naming
+    both files if both do, or naming the file that is not valid TOML."""
+    pyproject = _read_toml(root / PYPROJECT)
+    own = _read_toml(root / CONFIG_FILE)
+    section = None if pyproject is None else pyproject.get("tool", {}).get("release_tool")
+    if section is not None and own is not None:
+        raise ConfigError(
+            f"configuration in both {PYPROJECT} ([tool.release_tool]) and {CONFIG_FILE}",
+            f"keep one of them: move what {CONFIG_FILE} adds into [tool.release_tool] and "
+            f"delete it, or the other way round",
+        )
+    if own is not None:
+        return ConfigSource(CONFIG_FILE, own)
+    if section is not None:
+        return ConfigSource(PYPROJECT, section)
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any] | None:
+    """A TOML file's data, None if there is no such file."""
     import tomlkit  # deferred: start-up time matters for `--help`
     from tomlkit.exceptions import ParseError
 
-    pyproject = root / "pyproject.toml"
+    from release_tool.textfiles import read_text
+
     try:
-        text = pyproject.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        text = read_text(path, path.name)  # not UTF-8, a NUL byte: a UsageError
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if text.startswith("\ufeff"):
         raise ConfigError(
-            f"no pyproject.toml in {root}",
-            "run in the library's repository (or -C DIR), with a [tool.release_tool] section",
-        ) from None
+            f"{path.name} starts with a byte-order mark (U+FEFF), which TOML readers such "
+            "as pip's refuse",
+            f"save {path.name} as UTF-8 without a BOM",
+        )
     try:
-        document = tomlkit.parse(text).unwrap()
+        data: dict[str, Any] = tomlkit.parse(text).unwrap()
     except ParseError as exc:
         raise ConfigError(
-            f"pyproject.toml is not valid TOML: {exc}", "fix the syntax error it names"
+            f"{path.name} is not valid TOML: {exc}", "fix the syntax error it names"
         ) from None
-    section = document.get("tool", {}).get("release_tool")
-    if section is None:
+    return data
+
+
+def load_config(root: Path) -> Config:
+    """Read and validate the configuration of the repository at `root` (see `find_config`)."""
+    source = find_config(root)
+    if source is None:
+        hint = "run `release-tool init` to write a starting configuration"
+        if (root / PYPROJECT).is_file():
+            raise ConfigError(
+                f"{PYPROJECT} has no [tool.release_tool] section and there is no {CONFIG_FILE}",
+                f"{hint}, or see docs/configuration.md",
+            )
         raise ConfigError(
-            "pyproject.toml has no [tool.release_tool] section",
-            "add one: see 'Using it on your library' in the README",
+            f"no {PYPROJECT} or {CONFIG_FILE} in {root}",
+            f"run in the library's repository (or -C DIR); {hint}",
         )
-    return config_from_mapping(section, root)
+    return config_from_mapping(source.table, root, source.where)
 
 
-def config_from_mapping(data: Any, root: Path) -> Config:
-    """Build a Config from already-parsed TOML data; `root` confines every path."""
-    config = _build(Config, data, "tool.release_tool", root)
+def config_from_mapping(data: Any, root: Path, where: str = "tool.release_tool") -> Config:
+    """Build a Config from already-parsed TOML data; `root` confines every path; `where` is
+    the key path of `data` in errors (`release-tool.toml:` for that file's top level)."""
+    config = _build(Config, data, where, root)
     assert isinstance(config, Config)
+    if config.build_command and not config.release_assets:
+        raise ConfigError(
+            "tool.release_tool.build_command: set, but release_assets is empty",
+            "list the files the build makes in release_assets, e.g. ['dist/*.whl', "
+            "'dist/*.tar.gz'], or remove build_command",
+        )
     return config
+
+
+def _key_path(where: str, key: str) -> str:
+    """`tool.release_tool.sign`, or `release-tool.toml: sign` at that file's top level."""
+    return f"{where} {key}" if where.endswith(":") else f"{where}.{key}"
 
 
 def _build(cls: type[Any], data: Any, where: str, root: Path) -> Any:
@@ -339,13 +457,13 @@ def _build(cls: type[Any], data: Any, where: str, root: Path) -> Any:
     unknown = sorted(set(data) - set(fields))
     if unknown:
         raise ConfigError(
-            f"{where}.{unknown[0]}: unknown key",
+            f"{_key_path(where, unknown[0])}: unknown key",
             f"known keys here: {', '.join(sorted(fields))}",
         )
     hints = typing.get_type_hints(cls)
     values: dict[str, Any] = {}
     for key, f in fields.items():
-        path = f"{where}.{key}"
+        path = _key_path(where, key)
         if key not in data:
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                 raise ConfigError(
@@ -411,12 +529,25 @@ def _version_file(value: Any, path: str, root: Path) -> VersionFile:
         if kind is None:
             raise ConfigError(
                 f"{path}: cannot tell the kind of {value!r} from its name",
-                f'give it as {{ path = "...", kind = "python" }} (kinds: {", ".join(FILE_KINDS)})',
+                f'give it as {{ path = "{value}" }} (a file holding only the version), as '
+                f"{{ path, search = \"version = '{{version}}'\" }}, or with a kind "
+                f"({', '.join(FILE_KINDS)})",
             )
         _confine(value, path, root)
         return VersionFile(path=value, kind=typing.cast(FileKind, kind))
     built = _build(VersionFile, value, path, root)
     assert isinstance(built, VersionFile)
+    if "kind" not in value and "search" not in value:  # the kind from the name, as for a string
+        named = file_kind_for(built.path)
+        if named is not None:
+            built = dataclasses.replace(built, kind=typing.cast(FileKind, named))
+    if built.kind != "pattern":
+        for key in ("search", "spelling"):
+            if key in value:
+                raise ConfigError(
+                    f"{path}.{key}: only with kind = 'pattern' (this entry is {built.kind!r})",
+                    f"remove {key}, or set kind = 'pattern'",
+                )
     return built
 
 
@@ -450,46 +581,3 @@ def _describe(value: Any) -> str:
     if isinstance(value, dict):
         return "a table"
     return type(value).__name__
-
-
-def field_help(cls: type[Any] = Config) -> list[tuple[str, str, str]]:
-    """(key, default, help) for every field of a config class: the reference docs show."""
-    rows = []
-    for f in dataclasses.fields(cls):
-        if f.default is not dataclasses.MISSING:
-            default = repr(f.default)
-        elif f.default_factory is not dataclasses.MISSING:
-            value = f.default_factory()  # a tuple or a read-only mapping: show it as TOML-ish
-            default = repr(list(value) if isinstance(value, tuple) else dict(value))
-        else:
-            default = "required"
-        rows.append((f.metadata.get("key") or f.name, default, f.metadata["help"]))
-    return rows
-
-
-def reference_markdown() -> str:
-    """docs/configuration.md: every key of every section, from the fields themselves."""
-    sections = [
-        ("[tool.release_tool]", Config),
-        ("[tool.release_tool.email]", EmailConfig),
-        ("[[tool.release_tool.downstream]]", DownstreamConfig),
-        ("downstream exports entries: { output, args }", ExportConfig),
-        ("downstream compile entries: a path or { source, output, args }", CompileConfig),
-        ("version_files entries as tables: { path, kind }", VersionFile),
-    ]
-    out = [
-        "# Configuration reference",
-        "",
-        "Generated from `release_tool/config.py` (`python -m release_tool.config`); "
-        "a test keeps it in step.",
-        "",
-    ]
-    for title, cls in sections:
-        out += [f"## {title}", "", "| key | default | what it is |", "| --- | --- | --- |"]
-        out += [f"| `{key}` | `{default}` | {help_} |" for key, default, help_ in field_help(cls)]
-        out.append("")
-    return "\n".join(out)
-
-
-if __name__ == "__main__":
-    print(reference_markdown(), end="")

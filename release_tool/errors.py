@@ -1,7 +1,8 @@
 """The one exception family of release_tool, and the exit code each member maps to.
 
-Only `cli.py` turns these into exit codes and printed lines (pypa/build's rule: one place). Every
-error carries a one-line message that names the problem and a hint saying what to do about it.
+Only `cli/run.py` turns these into exit codes and printed lines (pypa/build's rule: one
+place). Every error carries a one-line message that names the problem and a hint saying what to
+do about it.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ class PreflightError(UsageError):
     def __init__(self, problems: list[ReleaseError]) -> None:
         lines = "; ".join(p.message for p in problems)
         hints = "; ".join(dict.fromkeys(p.hint for p in problems if p.hint))
-        super().__init__(f"preflight failed: {lines}", hints)
+        details = "\n".join(p.details for p in problems if p.details)
+        super().__init__(f"preflight failed: {lines}", hints, details)
         self.problems = problems
 
 
@@ -63,3 +65,13 @@ class Interrupted(ReleaseError):
 class InternalError(ReleaseError):
     """A bug: an exception that is not a ReleaseError. Exit code 1; the cause is kept, and
     shown as a traceback under RELEASE_TOOL_DEBUG=1."""
+
+
+class Unfinished(StepFailed):
+    """A run that stopped with its local state unsettled: whether its push landed could not be
+    told, or its rollback was cut short. The release lock keeps its journal, and the next run's
+    `recover` step settles what this one could not. Exit code 1, or 130 when interrupted."""
+
+    def __init__(self, message: str, hint: str = "", details: str = "", exit_code: int = 1):
+        super().__init__(message, hint, details)
+        self.exit_code = exit_code

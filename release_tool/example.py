@@ -59,6 +59,10 @@ strategy = "edit"
 files = ["requirements/edx/*.txt"]
 labels = ["dependencies"]
 reviewers = ["edx-platform-reviewer"]
+# The example's compiled files are edited in place (strategy "edit"), and the example's
+# releases are never published to an index to compare their dependencies on.
+allow_generated = true
+check_dependencies = false
 """
 
 # The uv-era downstream: re-locked by its own resolver (strategy detected from its uv.lock).

@@ -1,6 +1,6 @@
 """GitHub Actions: workflow commands, step outputs and the step summary, always redacted.
 
-Used by `cli.py` (the only module that prints) when the tool runs inside Actions
+Used by `release_tool.cli` (the only package that prints) when the tool runs inside Actions
 (`GITHUB_ACTIONS=true`). Functions here *return* workflow-command lines instead of printing
 them, so the CLI decides the order (every `::add-mask::` before any other line) and the
 stream. The only I/O is appending to the two files the runner gives a step: `$GITHUB_OUTPUT`

@@ -1,32 +1,39 @@
-"""Every local git operation: the only module that runs git, and the only one importing GitPython.
+"""Every local git operation, built on the one git runner (`release_tool.git_runner`: the only
+code that starts git or imports GitPython).
 
 Every git command goes through `run_git` (or `start_git`, the same read started now and
 collected later), and every git failure reads the same: `git <command> failed: <reason>`, the
-reason being git's first `fatal:`/`error:` line (`_git_failure`).
+reason being git's first `fatal:`/`error:` line.
 
 Reads (`GitRepo`'s query methods) never change a ref: the remote is inspected with `ls-remote`,
 not `fetch`, so a dry run leaves `refs/remotes/*` as they were. Writes are action objects
-(`CommitAction`, `TagAction`, `PushAction`) that the pipeline applies and, before the push,
-can undo. The GitHub token reaches git only through `GIT_CONFIG_*` environment variables
+(`release_tool.git_actions`) that the pipeline applies and, before the push, can undo. The
+writes that run hooks or wait on the network (commit, tag, push) are waited for even when the
+run is interrupted (`GitCall.settle`), so that what git did is on disk before anyone looks.
+The GitHub token reaches git only through `GIT_CONFIG_*` environment variables
 (`http.extraheader`): never in a URL, on a command line or in `.git/config`.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import os
-import subprocess
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from release_tool.config import DEFAULT_NETWORK_TIMEOUT
 from release_tool.errors import ReleaseError, StepFailed, UsageError
-from release_tool.files.write import write_text_atomically
-from release_tool.plan import Outcome, RunState
+from release_tool.git_push import push_failure
+from release_tool.git_runner import (
+    GitCall,
+    GitFailed,
+    credentials_refused,
+    run_git,
+    start_git,
+)
 
 if TYPE_CHECKING:
     from release_tool.example import ExampleRepo
@@ -50,6 +57,24 @@ class RemoteState:
     tags: Mapping[str, str]
 
 
+#: The settings that decide whether and how git signs (read by `GitRepo.readiness`).
+_SIGNING_KEYS = (
+    r"^(commit\.gpgsign|tag\.gpgsign|gpg\.format|gpg\.program|gpg\.[a-z0-9]+\.program"
+    r"|gpg\.ssh\.defaultkeycommand|user\.signingkey)$"
+)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """What committing and tagging need, as git sees it (see `GitRepo.readiness`)."""
+
+    ident: str | None  # `git var GIT_COMMITTER_IDENT`; None: git has no committer identity
+    ident_error: str  # why not, in git's words
+    untracked: tuple[str, ...]  # of the paths asked about, those git does not track
+    ignored: tuple[str, ...]  # of those, the ones a .gitignore rule covers
+    signing: Mapping[str, str]  # the signing settings that are set (keys lowercased)
+
+
 def auth_environment(url: str, token: str | None) -> dict[str, str]:
     """Environment that makes git send the token to `url`'s host, and nowhere else."""
     if not token or not url.startswith(("http://", "https://")):
@@ -69,8 +94,8 @@ def auth_environment(url: str, token: str | None) -> dict[str, str]:
 class GitRepo:
     """A working copy of the released library.
 
-    Every command runs through `run_git`: reads as plain `git` subprocesses, writes (commit,
-    tag, push, rollback) through GitPython.
+    Every command runs through `run_git` (reads as plain `git` subprocesses, small writes
+    through GitPython) or `start_git` (commit, tag and push, waited for by `GitCall.settle`).
     """
 
     def __init__(self, root: Path, token: str | None = None) -> None:
@@ -103,6 +128,9 @@ class GitRepo:
     def head_sha(self) -> str:
         return self._git("rev-parse", "HEAD")
 
+    def rev_parse(self, rev: str) -> str:
+        return self._git("rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}")
+
     def state(self) -> WorkingState:
         """HEAD, the branch and the changed tracked files, from one `git status`."""
         out = self._git("status", "--porcelain=v2", "--branch", "--untracked-files=no")
@@ -119,16 +147,53 @@ class GitRepo:
                 dirty.append(fields[-1].split("\t")[0])
         return WorkingState(head, branch, tuple(dirty))
 
-    def local_tags(self) -> dict[str, str]:
-        """Tag name → the commit it points at (annotated tags peeled)."""
-        out = self._git(
-            "for-each-ref", "--format=%(refname:strip=2) %(objectname) %(*objectname)", "refs/tags"
-        )
+    def local_tags(self, merged: str | None = None) -> dict[str, str]:
+        """Tag name → the commit it points at (annotated tags peeled); with `merged`, only
+        the tags reachable from that commit (`git tag --merged`: a maintenance branch does
+        not see the releases made on master after it forked)."""
+        fmt = "--format=%(refname:strip=2) %(objectname) %(*objectname)"
+        reachable = (f"--merged={merged}",) if merged else ()
+        out = self._git("for-each-ref", fmt, *reachable, "refs/tags")
         tags = {}
         for line in out.splitlines():
             name, sha, peeled = [*line.split(" "), "", ""][:3]
             tags[name] = peeled or sha
         return tags
+
+    def tags_merged(self, commit: str = "HEAD") -> list[str]:
+        """The names of the local tags reachable from `commit` (`git tag --merged`)."""
+        return self._git("tag", "--merged", commit).splitlines()
+
+    def readiness(self, paths: list[str]) -> Readiness:
+        """What a commit and a tag need, read side by side: the committer identity, which of
+        `paths` git tracks (and which untracked ones it ignores), the signing settings."""
+        literal = [f":(literal){path}" for path in paths]
+        ident = start_git("var", "GIT_COMMITTER_IDENT", cwd=self.root)
+        listed = start_git("ls-files", "-z", "--", *literal, cwd=self.root)
+        settings = start_git("config", "--get-regexp", _SIGNING_KEYS, cwd=self.root)
+        try:
+            who: str | None = ident.output()
+            why = ""
+        except ReleaseError as exc:
+            who, why = None, exc.message
+        tracked = {p for p in listed.output().split("\0") if p}
+        try:
+            found = settings.output()
+        except ReleaseError:  # exit 1: none of the keys is set
+            found = ""
+        config = {}
+        for line in found.splitlines():
+            key, _, value = line.partition(" ")
+            config[key.lower()] = value
+        untracked = [path for path in paths if path not in tracked]
+        ignored = []
+        for path in untracked:
+            try:
+                self._git("check-ignore", "-q", "--", path)
+                ignored.append(path)
+            except ReleaseError:  # exit 1: not ignored
+                pass
+        return Readiness(who, why, tuple(untracked), tuple(ignored), config)
 
     def remote_url(self, remote: str) -> str:
         try:
@@ -139,19 +204,24 @@ class GitRepo:
                 f"add it (git remote add {remote} URL) or set `remote` in the config",
             ) from None
 
-    def ls_remote(self, remote: str) -> RemoteState:
+    def ls_remote(self, remote: str, timeout: float = DEFAULT_NETWORK_TIMEOUT) -> RemoteState:
         """The remote's heads and tags, without fetching (so nothing local changes)."""
-        with self.start_ls_remote(remote) as pending:
+        with self.start_ls_remote(remote, timeout) as pending:
             return pending.result()
 
-    def start_ls_remote(self, remote: str) -> PendingRemote:
+    def start_ls_remote(
+        self, remote: str, timeout: float = DEFAULT_NETWORK_TIMEOUT
+    ) -> PendingRemote:
         """Start `ls-remote` now and collect it later: the remote is the slowest read (a
         network round trip), so planning reads the local files while it runs."""
         # The URL is only needed to scope the token's header; without a token, skip asking.
         url = self.remote_url(remote) if self._token else None
         env = auth_environment(url, self._token) if url else {}
         return PendingRemote(
-            remote, start_git("ls-remote", "--heads", "--tags", remote, cwd=self.root, env=env)
+            remote,
+            start_git(
+                "ls-remote", "--heads", "--tags", remote, cwd=self.root, env=env, timeout=timeout
+            ),
         )
 
     def has_commit(self, sha: str) -> bool:
@@ -168,16 +238,86 @@ class GitRepo:
             return False
         return True
 
+    def commits_between(self, base: str, head: str) -> list[tuple[str, str]]:
+        """(sha, subject) of every commit `head` has and `base` lacks, newest first."""
+        out = self._git("log", "--no-show-signature", "--format=%H %s", f"{base}..{head}")
+        return [(line[:40], line[41:]) for line in out.splitlines() if line]
+
     def config_value(self, key: str) -> str | None:
         try:
             return self._git("config", "--get", key) or None
         except ReleaseError:
             return None
 
-    def commit_paths(self, paths: list[str], message: str) -> str:
+    def _settled(
+        self, *args: str, remote_url: str | None = None, timeout: float | None = None
+    ) -> tuple[str, str]:
+        """A write that runs hooks or waits on the network (commit, tag, push): git's stdout
+        and stderr. Interrupted, it still lets git end before returning (`GitCall.settle`), so
+        whatever git did is on disk before a rollback (or the remote check) looks; a network
+        write past its `timeout` is killed."""
+        env = auth_environment(remote_url, self._token) if remote_url else {}
+        return start_git(*args, cwd=self.root, env=env, timeout=timeout).settle()
+
+    def commit_paths(self, paths: list[str], message: str, *, verify: bool = True) -> str:
+        """Commit exactly `paths`, running the repository's hooks as git does (unless not
+        `verify`). A hook that refuses the commit, or that changes files, is a StepFailed
+        with the hook's output as its details (the caller rolls back)."""
         self._write("add", "--", *paths)
-        self._write("commit", "--no-verify", "-m", message, "--", *paths)
-        return self.head_sha()
+        tree = self._git("write-tree")  # what the commit must hold: the index, as staged
+        flags = () if verify else ("--no-verify",)
+        try:
+            out, err = self._settled("commit", *flags, "-m", message, "--", *paths)
+        except GitFailed as exc:
+            hooks = self.hooks("pre-commit", "prepare-commit-msg", "commit-msg") if verify else []
+            hint = (
+                f"the {', '.join(hooks)} hook refused the commit (its output is above): fix what "
+                "it reports, or pass --no-verify to skip the hooks; then run the same command again"
+                if hooks
+                else "fix the cause and run the same command again"
+            )
+            raise StepFailed(exc.message.removeprefix("git "), hint, exc.stderr) from None
+        head = self.head_sha()
+        changed = self._changed_since(tree)
+        if changed:
+            output = "\n".join(t for t in (err, out) if t)
+            raise StepFailed(
+                f"a commit hook changed files: {', '.join(changed)}",
+                "a release commits only the version files: make the hook leave them alone "
+                "(or pass --no-verify), then run the same command again",
+                output,
+            )
+        return head
+
+    def _changed_since(self, tree: str) -> list[str]:
+        """Tracked files a hook changed: in the commit (HEAD's tree is not `tree`), or left
+        changed in the working tree or the index (the run started on a clean tree)."""
+        changed = set(self.state().dirty)
+        if self._git("rev-parse", "HEAD^{tree}") != tree:
+            changed |= set(self._git("diff", "--name-only", tree, "HEAD").splitlines())
+        return sorted(changed)
+
+    def hooks(self, *names: str) -> list[str]:
+        """Which of the hooks `names` git would run here (core.hooksPath honoured)."""
+        asked = [a for name in names for a in ("--git-path", f"hooks/{name}")]
+        paths = self._git("rev-parse", *asked)
+        found = []
+        for name, path in zip(names, paths.splitlines(), strict=False):
+            hook = Path(path) if Path(path).is_absolute() else self.root / path
+            if hook.is_file() and os.access(hook, os.X_OK):
+                found.append(name)
+        return found
+
+    def restore(self, sha: str, paths: list[str]) -> None:
+        """Put `paths` back as `sha` has them, in the index and the working tree (a file `sha`
+        does not have is only unstaged: it stays on disk, untracked)."""
+        if not paths:
+            return
+        literal = [f":(literal){path}" for path in paths]
+        self._write("reset", "-q", sha, "--", *literal)
+        known = self._git("ls-tree", "-r", "--name-only", sha, "--", *literal).splitlines()
+        if known:
+            self._write("checkout", "-q", sha, "--", *(f":(literal){path}" for path in known))
 
     def reset_soft_keep_files(self, sha: str, paths: list[str]) -> None:
         """Move the branch back to `sha` and unstage `paths` (their files are restored apart)."""
@@ -197,115 +337,45 @@ class GitRepo:
         return self._git("rev-parse", "--absolute-git-dir")
 
     def create_tag(self, name: str, message: str, sign: bool) -> None:
-        self._write("tag", "-s" if sign else "-a", name, "-m", message)
+        # --cleanup=whitespace: a Markdown heading (`### Bug fixes`) is no comment to strip.
+        self._settled("tag", "-s" if sign else "-a", "--cleanup=whitespace", name, "-m", message)
+
+    def tag_subject(self, name: str) -> tuple[str, str] | None:
+        """A local tag's commit (peeled) and its message's first line; None: no such tag."""
+        out = self._git(
+            "for-each-ref",
+            "--format=%(objectname) %(*objectname) %(contents:subject)",
+            f"refs/tags/{name}",
+        )
+        if not out:
+            return None
+        sha, peeled, subject = [*out.split(" ", 2), "", ""][:3]
+        return (peeled or sha), subject
 
     def delete_tag(self, name: str) -> None:
         self._write("tag", "-d", name)
 
-    def push(self, remote: str, refspecs: list[str]) -> None:
+    def push(
+        self,
+        remote: str,
+        refspecs: list[str],
+        branch: str | None = None,
+        timeout: float = DEFAULT_NETWORK_TIMEOUT,
+    ) -> None:
+        """`git push --atomic`; a failure names each refused ref and git's reason for it
+        (`git_push.push_failure`), with the remote's own lines as its details. It is killed
+        (with its helper process) when `timeout` seconds pass."""
         url = self.remote_url(remote)
         try:
-            self._write("push", "--atomic", "--porcelain", remote, *refspecs, remote_url=url)
-        except ReleaseError as exc:
-            hint = (
-                "set GITHUB_TOKEN (or GH_TOKEN) to a token allowed to push here, then run the "
-                "same command again"
-                if credentials_refused(exc.message)
-                else "fix the cause and run the same command again"
-            )
-            raise StepFailed(f"push to {remote!r} failed: {exc.message}", hint) from None
-
-
-# --- the git runner ------------------------------------------------------------------------
-
-
-def run_git(
-    *args: str, cwd: Path, env: Mapping[str, str] | None = None, write: bool = False
-) -> str:
-    """Run one git command in `cwd` and return its stdout, stripped: the one way the tool runs git.
-
-    `env` is added to the environment (the token's `GIT_CONFIG_*` header, an identity). A
-    read is a plain subprocess, so that a dry run starts fast: importing GitPython costs about
-    50 ms and two `git version` calls before the first command. A `write` (commit, tag, push,
-    rollback) goes through GitPython, imported the first time a run writes. Either way a
-    failure is the ReleaseError of `_git_failure`.
-    """
-    if not write:
-        return start_git(*args, cwd=cwd, env=env).output()
-    import git
-
-    try:
-        return str(git.Git(cwd).execute(["git", *args], env=dict(env or {})))
-    except git.GitCommandError as exc:
-        raise _git_failure(args[0], str(exc.stderr or "")) from None
-
-
-def start_git(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> GitCall:
-    """Start a read now and collect it later (`GitCall.output()`), as `run_git` would return it."""
-    process = subprocess.Popen(
-        ["git", *args],
-        cwd=cwd,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, **(env or {})},
-    )
-    return GitCall(args[0], process)
-
-
-class GitCall:
-    """A git subprocess under way."""
-
-    def __init__(self, command: str, process: subprocess.Popen[str]) -> None:
-        self._command = command
-        self._process = process
-
-    def output(self) -> str:
-        """Wait for git: its stdout (stripped), or the ReleaseError of `_git_failure`."""
-        out, err = self._process.communicate()
-        if self._process.returncode != 0:
-            raise _git_failure(self._command, err)
-        return out.strip()
-
-    def stop(self) -> None:
-        """Kill git if it is still running (its answer is no longer wanted)."""
-        if self._process.returncode is None:
-            self._process.kill()
-            self._process.communicate()
-
-
-def _hostname() -> str:
-    import socket  # only the lock needs it, and a dry run takes no lock
-
-    return socket.gethostname()
-
-
-# What git says when the remote turns the credentials away (GitHub answers 401 or 403).
-_REFUSED = (
-    "authentication failed",
-    "could not read username",  # git wanted to ask for a password: none was accepted
-    "terminal prompts disabled",
-    "returned error: 401",
-    "returned error: 403",
-    "permission denied",
-    "invalid username or password",
-)
-
-
-def credentials_refused(message: str) -> bool:
-    """Whether git's message says the remote refused (or never got) the credentials."""
-    return any(words in message.lower() for words in _REFUSED)
-
-
-def _git_failure(command: str, stderr: str) -> ReleaseError:
-    """git's reason in one line: its first `fatal:`/`error:` line (what follows is usually
-    advice, e.g. "Please make sure you have the correct access rights"), else its last line."""
-    # GitPython wraps git's stderr as "  stderr: '…'".
-    text = stderr.strip().removeprefix("stderr:").strip().strip("'")
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    reasons = [line for line in lines if line.startswith(("fatal:", "error:"))]
-    said = reasons[0] if reasons else lines[-1] if lines else "no message"
-    return ReleaseError(f"git {command} failed: {said}", "see git's message above")
+            self._settled(
+                "push", "--atomic", "--porcelain", remote, *refspecs, remote_url=url,
+                timeout=timeout,
+            )  # fmt: skip
+        except GitFailed as exc:
+            refused = credentials_refused(exc.message)
+            raise push_failure(
+                remote, branch, exc.message, exc.stdout, exc.stderr, refused
+            ) from None
 
 
 class PendingRemote:
@@ -341,217 +411,6 @@ class PendingRemote:
             elif ref.startswith("refs/tags/"):
                 tags.setdefault(ref.removeprefix("refs/tags/"), sha)
         return RemoteState(heads=heads, tags=tags)
-
-
-# --- the release lock ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PreImage:
-    """The local state before a run touched it: what a crashed run is rolled back to."""
-
-    head: str
-    files: Mapping[str, str]  # relpath → text before the run
-    tags: tuple[str, ...]  # local tags the run may create
-    branch: str | None = None  # pushed to the remote's branch of the same name
-
-
-class ReleaseLock:
-    """`.git/release-tool.lock`: one release at a time per repository, and a crash journal.
-
-    The lock holds the pid of the run and the pre-image of the local state. A run that ends,
-    well or badly, removes it; one killed outright (SIGKILL, power loss) leaves it, and the
-    next plan finds a dead pid and plans the `recover` step from the journal (see
-    `release_tool.steps.recover`).
-    """
-
-    def __init__(self, repo: GitRepo) -> None:
-        self.repo = repo
-        self.path = Path(repo.git_dir()) / "release-tool.lock"
-
-    def journal(self) -> dict[str, object] | None:
-        """The lock's record, or None when no run holds it."""
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError):
-            return {"pid": 0, "host": "", "started": "?"}  # unreadable: treat as stale
-        return data if isinstance(data, dict) else {"pid": 0}
-
-    def is_stale(self, data: Mapping[str, object]) -> bool:
-        pid = data.get("pid")
-        if data.get("host") not in ("", _hostname()) or not isinstance(pid, int):
-            return False  # another machine's run (a shared folder): never assume it is dead
-        if pid <= 0:
-            return True
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return False
-
-    def busy(self, data: Mapping[str, object]) -> UsageError:
-        return UsageError(
-            f"another release is running in this repository (pid {data.get('pid')}, "
-            f"since {data.get('started')})",
-            f"wait for it to finish; if none is running, run the same command again "
-            f"(an interrupted run is recovered) or remove {self.path}",
-        )
-
-    def acquire(self, preimage: PreImage, *, stale: Mapping[str, object] | None = None) -> None:
-        """Take the lock; `stale` is the journal of a dead run this run recovers, whose lock
-        it takes over (only if the lock still holds exactly that journal)."""
-        record = {
-            "pid": os.getpid(),
-            "host": _hostname(),
-            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "head": preimage.head,
-            "tags": list(preimage.tags),
-            "branch": preimage.branch,
-            "files": dict(preimage.files),
-        }
-        if stale is not None:
-            if self.journal() != dict(stale):
-                raise self.busy(self.journal() or {})
-            tmp = self.path.with_name(self.path.name + f".{os.getpid()}")
-            tmp.write_text(json.dumps(record), encoding="utf-8")
-            os.replace(tmp, self.path)
-            return
-        try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            raise self.busy(self.journal() or {}) from None
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(record, handle)
-
-    def release(self) -> None:
-        self.path.unlink(missing_ok=True)
-
-
-def journal_tags(data: Mapping[str, object]) -> tuple[str, ...]:
-    """The tags a journal says its run may have created (older journals: one `tag`)."""
-    tags = data.get("tags", [data.get("tag")])
-    return tuple(t for t in tags if isinstance(t, str)) if isinstance(tags, list) else ()
-
-
-# --- actions -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CommitAction:
-    repo: GitRepo = field(repr=False)
-    paths: tuple[str, ...]
-    message: str
-    parent: str  # HEAD when planned: where an undo puts the branch back
-    step: str = "commit"
-
-    def describe(self) -> str:
-        return f"commit {len(self.paths)} file(s): {self.message.splitlines()[0]}"
-
-    def details(self) -> str:
-        return "files: " + ", ".join(self.paths) + "\n\n" + self.message
-
-    def apply(self, state: RunState) -> Outcome:
-        sha = self.repo.commit_paths(list(self.paths), self.message)
-        return Outcome(f"committed {sha[:12]}", RunState(commit=sha))
-
-    def undo(self) -> None:
-        self.repo.reset_soft_keep_files(self.parent, list(self.paths))
-
-
-@dataclass(frozen=True)
-class TagAction:
-    repo: GitRepo = field(repr=False)
-    name: str
-    message: str
-    sign: bool = False
-    step: str = "tag"
-
-    def describe(self) -> str:
-        return f"{'signed' if self.sign else 'annotated'} tag {self.name}"
-
-    def details(self) -> str:
-        return self.message
-
-    def apply(self, state: RunState) -> Outcome:
-        self.repo.create_tag(self.name, self.message, self.sign)
-        return Outcome(f"tagged {self.name}", RunState(tag=self.name))
-
-    def undo(self) -> None:
-        self.repo.delete_tag(self.name)
-
-
-@dataclass(frozen=True)
-class PushAction:
-    repo: GitRepo = field(repr=False)
-    remote: str
-    refspecs: tuple[str, ...]
-    step: str = "push"
-
-    def describe(self) -> str:
-        return f"git push --atomic {self.remote} {' '.join(self.refspecs)}"
-
-    def details(self) -> str:
-        return ""
-
-    def apply(self, state: RunState) -> Outcome:
-        self.repo.push(self.remote, list(self.refspecs))
-        return Outcome(f"pushed {', '.join(self.refspecs)} to {self.remote}")
-
-
-@dataclass(frozen=True)
-class RecoverAction:
-    """Finish off a run that was killed outright, as its journal (the lock) says.
-
-    "rollback": delete the tags it made locally, put the branch back and restore the files
-    it had edited; "finish": its push landed, so only `refs/remotes/REMOTE/BRANCH` moves to
-    what the remote has. The lock itself passes to the run that applies this.
-    """
-
-    repo: GitRepo = field(repr=False)
-    kind: str
-    summary: str
-    remote: str
-    head: str | None
-    files: Mapping[str, str] = field(default_factory=dict)
-    tags: tuple[str, ...] = ()
-    branch: str | None = None
-    remote_head: str | None = None
-    step: str = "recover"
-
-    def describe(self) -> str:
-        return self.summary
-
-    def details(self) -> str:
-        if self.kind == "finish":
-            return f"update refs/remotes/{self.remote}/{self.branch} to {self.remote_head}"
-        lines = [f"delete local tag {tag}" for tag in self.tags]
-        if self.head:
-            lines.append(f"reset the branch to {self.head[:12]}")
-        lines += [f"restore {path}" for path in sorted(self.files)]
-        return "\n".join(lines)
-
-    def apply(self, state: RunState) -> Outcome:
-        if self.kind == "finish":
-            if self.branch and self.remote_head:
-                self.repo.update_ref(f"refs/remotes/{self.remote}/{self.branch}", self.remote_head)
-            return Outcome("an interrupted release had pushed: finishing it")
-        local = self.repo.local_tags()
-        for tag in self.tags:
-            if tag in local:
-                self.repo.delete_tag(tag)
-        paths = sorted(self.files)
-        if self.head is not None:
-            if self.repo.head_sha() != self.head:
-                self.repo.reset_soft_keep_files(self.head, paths)
-            elif paths:
-                self.repo.unstage(self.head, paths)
-        for relpath in paths:
-            write_text_atomically(self.repo.root / relpath, self.files[relpath])
-        return Outcome("an interrupted release was rolled back: its unpushed changes are undone")
 
 
 # --- building repositories (the example pair, test fixtures) --------------------------------
@@ -594,6 +453,26 @@ def _scratch() -> Iterator[Path]:
         yield Path(tmp)
 
 
-def clone(url: str, dest: Path, token: str | None = None) -> None:
+def clone(
+    url: str, dest: Path, token: str | None = None, timeout: float = DEFAULT_NETWORK_TIMEOUT
+) -> None:
     """Clone `url` into `dest` (used by rehearsals and tests to get a working copy)."""
-    run_git("clone", "-q", url, str(dest), cwd=dest.parent, env=auth_environment(url, token))
+    env = auth_environment(url, token)
+    run_git("clone", "-q", url, str(dest), cwd=dest.parent, env=env, timeout=timeout)
+
+
+__all__ = [
+    "GitCall",
+    "GitFailed",
+    "GitRepo",
+    "PendingRemote",
+    "Readiness",
+    "RemoteState",
+    "WorkingState",
+    "auth_environment",
+    "build_repository",
+    "clone",
+    "credentials_refused",
+    "run_git",
+    "start_git",
+]

@@ -9,20 +9,21 @@ It polls the PEP 691 JSON simple API (`{index_url}/{normalized-name}/` with
 GET per poll, no dependency, and any PEP 691 index works (PyPI, devpi, a company mirror). The
 version counts as there when a non-yanked wheel or sdist of it is listed. Anything else (a 404
 for a package's very first release, a 5xx, a timeout, a non-JSON page) means "not yet" and the
-next poll comes; only the overall timeout fails the step.
+next poll comes; only the overall timeout fails the step. Each GET has an overall deadline
+(`release_tool.deadline`: the project's network timeout, at most 30 s), so an index that
+trickles its answer cannot stall the wait.
 """
 
 from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from release_tool import __version__
+from release_tool.config import DEFAULT_NETWORK_TIMEOUT
 from release_tool.errors import StepFailed
 from release_tool.plan import Outcome, RunState, StepPlan
 from release_tool.versions import Version
@@ -82,6 +83,7 @@ class WaitForIndexAction:
     interval: float = DEFAULT_INTERVAL
     progress: Progress | None = field(default=None, repr=False, compare=False)
     step: str = STEP
+    request_timeout: float = DEFAULT_NETWORK_TIMEOUT  # one GET, in all (at most 30 s)
 
     @property
     def url(self) -> str:
@@ -96,13 +98,24 @@ class WaitForIndexAction:
     def details(self) -> str:
         return f"GET {self.url}\nAccept: {ACCEPT}"
 
+    def data(self) -> dict[str, Any]:
+        return {
+            "action": "wait-for-index",
+            "package": self.package,
+            "version": str(self.version),
+            "url": self.url,
+            "timeout": self.timeout,
+            "interval": self.interval,
+        }
+
     def apply(self, state: RunState) -> Outcome:
         start = time.monotonic()
         deadline = start + self.timeout
         polls = 0
         while True:
             polls += 1
-            files, why_not = self.poll(max(min(30.0, deadline - time.monotonic()), 1.0))
+            left = max(min(30.0, deadline - time.monotonic()), 1.0)
+            files, why_not = self.poll(min(left, self.request_timeout))
             waited = time.monotonic() - start
             if files:
                 self._say(
@@ -131,6 +144,13 @@ class WaitForIndexAction:
 
     def poll(self, timeout: float) -> tuple[list[str], str]:
         """One GET of the project page: (the version's files, why they are not there)."""
+        # Only a run that waits pays for urllib (http.client, ssl, email): not a dry run.
+        import http.client
+        import urllib.error
+        import urllib.request
+
+        from release_tool.deadline import DeadlineExceeded, fetch
+
         # The URL is the project's own index_url, checked to be http(s) when planned.
         request = urllib.request.Request(  # noqa: S310
             self.url,
@@ -142,11 +162,13 @@ class WaitForIndexAction:
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-                page = json.loads(response.read().decode("utf-8"))
+            _, body = fetch(request, timeout)  # the whole answer within `timeout`
+            page = json.loads(body.decode("utf-8"))
         except urllib.error.HTTPError as exc:
             return [], f"HTTP {exc.code}"
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        except DeadlineExceeded as exc:
+            return [], f"unreachable ({exc})"
+        except (urllib.error.URLError, TimeoutError, OSError, http.client.HTTPException) as exc:
             reason = getattr(exc, "reason", exc)
             return [], f"unreachable ({reason})"
         except (ValueError, UnicodeDecodeError):
@@ -176,6 +198,7 @@ def plan_wait_for_index(
     timeout: float,
     interval: float = DEFAULT_INTERVAL,
     progress: Progress | None = None,
+    request_timeout: float = DEFAULT_NETWORK_TIMEOUT,
 ) -> StepPlan:
     """The wait-for-index step: one action, planned with no request at all."""
     if not enabled:
@@ -188,5 +211,10 @@ def plan_wait_for_index(
             "e.g. https://pypi.org/simple/",
         )
     return StepPlan(
-        STEP, (WaitForIndexAction(package, version, index_url, timeout, interval, progress),)
+        STEP,
+        (
+            WaitForIndexAction(
+                package, version, index_url, timeout, interval, progress, STEP, request_timeout
+            ),
+        ),
     )

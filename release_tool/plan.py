@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Protocol, runtime_checkable
 
+from release_tool.errors import ReleaseError
 from release_tool.versions import Version
 
 
@@ -34,6 +35,7 @@ class RunState:
     release_url: str | None = None
     pr_urls: tuple[str, ...] = ()
     pending_prs: tuple[str, ...] = ()
+    run_urls: tuple[str, ...] = ()  # downstream workflow runs dispatched (strategy "dispatch")
     email_draft: str | None = None
     email_message_id: str | None = None
 
@@ -55,6 +57,7 @@ class RunState:
             "tag": self.tag,
             "release_url": self.release_url,
             "downstream_pr_urls": "\n".join(self.pr_urls) or None,
+            "downstream_run_urls": "\n".join(self.run_urls) or None,
             "email_draft": self.email_draft,
             "email_message_id": self.email_message_id,
         }
@@ -70,7 +73,8 @@ class Outcome:
 
 
 class Action(Protocol):
-    """One side effect. `describe` is one line; `details` the full content (a diff, a body)."""
+    """One side effect. `describe` is one line; `details` the full content (a diff, a body);
+    `data` the same as structured fields (`--json`)."""
 
     @property
     def step(self) -> str: ...
@@ -78,6 +82,10 @@ class Action(Protocol):
     def describe(self) -> str: ...
 
     def details(self) -> str: ...
+
+    def data(self) -> dict[str, Any]:
+        """The action as structured data for `--json` (`action` names its kind); JSON-ready."""
+        ...
 
     def apply(self, state: RunState) -> Outcome: ...
 
@@ -89,6 +97,14 @@ class Undoable(Protocol):
     def undo(self) -> None: ...
 
 
+@runtime_checkable
+class Uncertain(Protocol):
+    """An action whose failure does not prove it did nothing (the push: the remote may have
+    taken it and the answer been lost). `landed()` asks the world; it raises when it cannot."""
+
+    def landed(self) -> bool: ...
+
+
 @dataclass(frozen=True)
 class StepPlan:
     """A pipeline step: its actions, or the reason it has nothing to do."""
@@ -98,6 +114,19 @@ class StepPlan:
     skipped: str | None = None  # "already done: …", "not configured", "not selected"
     notes: tuple[str, ...] = ()  # facts worth showing (checks passed, warnings)
     known: RunState = field(default_factory=RunState)  # already true when planned
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "skipped": self.skipped,
+            "notes": list(self.notes),
+            "actions": [action_json(a) for a in self.actions],
+        }
+
+
+def action_json(action: Action) -> dict[str, Any]:
+    """One action in `--json`: its line, its details as shown, and its structured data."""
+    return {"description": action.describe(), "details": action.details(), "data": action.data()}
 
 
 @dataclass(frozen=True)
@@ -111,6 +140,9 @@ class ReleasePlan:
     steps: tuple[StepPlan, ...]
     resumed: bool = False  # HEAD already carries this release: finishing it, not bumping again
     head: str | None = None  # HEAD when planned: a run refuses to apply a plan made before a change
+    # What stops a real run from applying this plan (a dry run shows it): unpushed commits
+    # without --allow-unpushed, no token for a remote step.
+    blockers: tuple[ReleaseError, ...] = field(default=(), compare=False)
 
     @property
     def known(self) -> RunState:
@@ -131,15 +163,6 @@ class ReleasePlan:
             "version": str(self.new),
             "tag": self.tag,
             "resumed": self.resumed,
-            "steps": [
-                {
-                    "name": step.name,
-                    "skipped": step.skipped,
-                    "notes": list(step.notes),
-                    "actions": [
-                        {"description": a.describe(), "details": a.details()} for a in step.actions
-                    ],
-                }
-                for step in self.steps
-            ],
+            "blockers": [{"error": b.message, "hint": b.hint} for b in self.blockers],
+            "steps": [step.to_json() for step in self.steps],
         }

@@ -9,17 +9,21 @@ frozen value or a pure function:
 * `Bump` and `ReleaseRequest` — what the user asked for, parsed once at the edge.
 * `FileVersion` and `Facts` — what planning read and decided, shared by the steps.
 * tag helpers — the one place that turns versions into tag names and tags into versions.
+  `X.Y.Z`, `vX.Y.Z` and the configured `tag_format` spell one release: a version tagged in
+  any of them is released, and the tag that exists is the release's tag (`existing_tag`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from release_tool.config import Config
+from release_tool.config import DEFAULT_NETWORK_TIMEOUT, Config
+from release_tool.errors import UsageError
 from release_tool.versions import Version, parse_version, tag_version
 
 if TYPE_CHECKING:
@@ -46,6 +50,17 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
+class GitHubApp:
+    """A GitHub App the run authenticates as: its id and private key (PEM), never shown.
+
+    With one, every repository is written with its own installation token (the library's is
+    also the one git pushes with: `Project.token`)."""
+
+    id: int
+    private_key: str = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Project:
     """The repository being released, its config, and what the run may use."""
 
@@ -54,8 +69,13 @@ class Project:
     repo: GitRepo
     token: str | None = None
     environ: Mapping[str, str] = field(default_factory=dict)
+    app: GitHubApp | None = None  # GitHub App authentication (see `GitHubApp`)
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     poll_interval: float = DEFAULT_POLL_INTERVAL
+    # The overall deadline of one network operation (a git push, ls-remote or clone, a GitHub
+    # request, a look at the index): the config's `network_timeout`, or the environment's
+    # RELEASE_TOOL_NETWORK_TIMEOUT (see `network_timeout`).
+    network_timeout: float = DEFAULT_NETWORK_TIMEOUT
     # Where long waits (the package index) report progress; the CLI shows it on its spinner.
     progress: Callable[[str], None] | None = field(default=None, compare=False)
 
@@ -63,6 +83,28 @@ class Project:
     def templates(self) -> Path | None:
         """The project's template override folder, if it configures one."""
         return self.root / self.config.templates if self.config.templates else None
+
+
+#: The environment variable that overrides `network_timeout` (a CI job, a test).
+NETWORK_TIMEOUT_ENV = "RELEASE_TOOL_NETWORK_TIMEOUT"
+
+
+def network_timeout(environ: Mapping[str, str], config: Config | None) -> float:
+    """RELEASE_TOOL_NETWORK_TIMEOUT if set (a positive number of seconds), else the config's
+    `network_timeout` (the default without a config)."""
+    value = environ.get(NETWORK_TIMEOUT_ENV)
+    if not value:
+        return DEFAULT_NETWORK_TIMEOUT if config is None else config.network_timeout
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < math.inf:  # NaN too
+        raise UsageError(
+            f"{NETWORK_TIMEOUT_ENV}={value!r} is not a positive number of seconds",
+            f"e.g. {NETWORK_TIMEOUT_ENV}=300, or unset it to use network_timeout from the config",
+        )
+    return seconds
 
 
 @dataclass(frozen=True)
@@ -100,6 +142,8 @@ class ReleaseRequest:
     skip: frozenset[str] = frozenset()
     only: frozenset[str] = frozenset()
     local: bool = False  # only the local steps: bump, commit, tag, push
+    allow_unpushed: bool = False  # the push may publish local commits origin does not have
+    no_verify: bool = False  # skip the repository's commit hooks (git commit --no-verify)
     today: date = field(default_factory=date.today)
 
 
@@ -142,21 +186,36 @@ class Recovery:
 
 
 @dataclass(frozen=True)
+class LocalCommit:
+    """A commit HEAD has that the remote's branch does not: what a push would publish."""
+
+    sha: str
+    subject: str
+
+    def __str__(self) -> str:
+        return f"{self.sha[:12]} {self.subject}"
+
+
+@dataclass(frozen=True)
 class Facts:
     """What planning learnt, shared by the steps after preflight."""
 
     current: Version
     new: Version
-    tag: str
+    tag: str  # the release's tag: the one that exists (in any spelling), or the one to create
     head: str
     remote: RemoteState
-    notes: str
+    notes: str  # the changelog section as written (tag message, email)
     resumed: bool
     changelog: tuple[str, str] | None  # the changelog as it is, and stamped for `new`
     previous: Version | None  # the release before this one, for "upgrade from X" wording
     found: tuple[FileVersion, ...] = ()  # every version location, as read
     recovery: Recovery | None = None  # an interrupted run to roll back or finish first
     observed_head: str = ""  # HEAD as read (`head` is where it will be after a rollback)
+    notes_markdown: str = ""  # the notes as GitHub-flavoured Markdown (release and PR bodies)
+    warnings: tuple[str, ...] = ()  # what preflight found worth saying, short of a problem
+    # The commits the push publishes besides the release commit (HEAD ahead of the remote).
+    unpushed: tuple[LocalCommit, ...] = ()
 
     @property
     def upgraded_from(self) -> Version | None:
@@ -168,7 +227,29 @@ class Facts:
 
 
 def tag_name(config: Config, version: Version) -> str:
+    """The tag a new release of `version` gets: the configured format."""
     return config.tag_format.format(version=version.pep440)
+
+
+def tag_spellings(config: Config, version: Version) -> tuple[str, ...]:
+    """Every tag that names the release of `version`: the configured format first, then the
+    `v` and bare spellings real repositories used before it (`v4.18.4`, `4.18.4`)."""
+    spelled = version.pep440
+    return tuple(dict.fromkeys((tag_name(config, version), f"v{spelled}", spelled)))
+
+
+def existing_tag(config: Config, version: Version, *tag_maps: Mapping[str, str]) -> str | None:
+    """The tag that already names `version` in any of `tag_maps` (tag → commit), in the
+    order of `tag_spellings`; None when the version was never tagged."""
+    for tag in tag_spellings(config, version):
+        if any(tag in tags for tags in tag_maps):
+            return tag
+    return None
+
+
+def release_tag(config: Config, version: Version, *tag_maps: Mapping[str, str]) -> str:
+    """The release's tag: the one that exists (any spelling), else the one a release creates."""
+    return existing_tag(config, version, *tag_maps) or tag_name(config, version)
 
 
 def version_of_tag(config: Config, tag: str) -> Version | None:
@@ -186,13 +267,22 @@ def version_of_tag(config: Config, tag: str) -> Version | None:
     return None
 
 
+def other_tags(config: Config, tags: Mapping[str, str]) -> list[str]:
+    """The tags that name no release version (sorted): never in the way, only listed."""
+    return sorted(t for t in tags if version_of_tag(config, t) is None)
+
+
 def last_release(config: Config, tags: Mapping[str, str]) -> tuple[str, Version] | None:
-    """The highest version tag; non-version tags are ignored."""
-    releases = [(v, t) for t in tags if (v := version_of_tag(config, t)) is not None]
+    """The highest release version among `tags` (pass the tags reachable from HEAD), and its
+    tag (the configured spelling when both exist); non-version tags are ignored."""
+    releases = [v for t in tags if (v := version_of_tag(config, t)) is not None]
     if not releases:
         return None
-    version, tag = max(releases)
-    return tag, version
+    version = max(releases)
+    named = [t for t in tags if version_of_tag(config, t) == version]
+    spellings = tag_spellings(config, version)
+    named.sort(key=lambda t: (spellings.index(t) if t in spellings else len(spellings), t))
+    return named[0], version
 
 
 def releases_before(config: Config, tags: Mapping[str, str], version: Version) -> Version | None:

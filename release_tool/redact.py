@@ -2,7 +2,7 @@
 
 A secret is masked in the forms it travels in: as is, URL-encoded, and Base64 (alone, and as
 git's `x-access-token:TOKEN` Basic credential), so neither a library's exception text nor a
-header dump can leak it.
+header dump can leak it; a multi-line secret (a GitHub App's private key) line by line as well.
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ def forms(secret: str) -> set[str]:
         encoded = base64.b64encode(raw.encode()).decode()
         forms.add(encoded)
         forms.add(encoded.rstrip("="))
+    # A multi-line secret (a PEM key) is shown line by line too: each of its lines is one.
+    lines = secret.splitlines()
+    if len(lines) > 1:
+        forms.update(line.strip() for line in lines if not line.startswith("-----"))
     return {f for f in forms if len(f) >= 4}
 
 

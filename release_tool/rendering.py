@@ -78,6 +78,12 @@ def render(name: str, context: dict[str, Any], *, override_dir: Path | None = No
             f"template {name!r}: {_describe(exc)}",
             "fix the template (variables: " + ", ".join(sorted(context)) + ")",
         ) from None
+    except UnicodeDecodeError as exc:  # jinja2 reads template files as UTF-8
+        bad = exc.object[exc.start]
+        raise ConfigError(
+            f"template {name!r}: not UTF-8 (byte 0x{bad:02x} at offset {exc.start})",
+            "save the template as UTF-8",
+        ) from None
 
 
 def render_string(source: str, context: dict[str, Any], *, what: str) -> str:

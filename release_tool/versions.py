@@ -7,14 +7,16 @@ PEP 440 is canonical. npm files get the SemVer spelling of the same version:
     5.3.0b2    <->  5.3.0-beta.2
     5.3.0rc1   <->  5.3.0-rc.1
 
-Only versions that map both ways *and keep their order* are modelled: `X.Y.Z` with an optional
-`aN`, `bN` or `rcN`. Epochs, post-releases, dev releases and local versions have no faithful
-SemVer spelling (and SemVer build metadata none in PEP 440), so they are refused with a
-`VersionError` rather than squeezed into a lookalike.
+The model is `X.Y.Z` with an optional `aN`, `bN` or `rcN`, and the PEP 440 `.postN` and
+`.devN` suffixes. Only the first part maps both ways *and keeps its order*; post-releases and
+dev releases have no faithful SemVer spelling, so `Version.semver` refuses them with a
+`VersionError` (a package with an npm version file cannot release them; a Python-only package
+can). Epochs and local versions are refused everywhere (and SemVer build metadata has no PEP
+440 twin), rather than squeezed into a lookalike.
 
 There are three parsers, because versions come from three places:
 
-* `parse_version` - a version the user asks for, or a tag. Strict: exactly three parts, with the
+* `parse_version` - a version the user asks for. Strict: exactly three parts, with the
   spellings listed in its docstring.
 * `parse_semver` - a version read from an npm file (package.json, lockfiles).
 * `parse_file_version` - a version read from any version file. Lenient where real files were:
@@ -53,6 +55,7 @@ _PHASE_ALIASES = {"a": "a", "alpha": "a", "b": "b", "beta": "b", "rc": "rc"}
 _REQUEST_SPELLING = re.compile(
     r"(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)"
     r"(?:[-._]?(?:a|alpha|b|beta|rc)[-._]?(?:0|[1-9]\d*))?"
+    r"(?:\.post(?:0|[1-9]\d*))?(?:\.dev(?:0|[1-9]\d*))?"
 )
 _SEMVER_PRERELEASE = re.compile(r"(alpha|beta|rc)\.(0|[1-9]\d*)")
 _VALID_HINT = "use X.Y.Z, optionally with a pre-release aN, bN or rcN (e.g. 5.3.0 or 5.3.0rc1)"
@@ -61,16 +64,20 @@ _VALID_HINT = "use X.Y.Z, optionally with a pre-release aN, bN or rcN (e.g. 5.3.
 @functools.total_ordering
 @dataclass(frozen=True)
 class Version:
-    """A release version: `major.minor.patch` and an optional pre-release `(phase, number)`.
+    """A release version: `major.minor.patch`, an optional pre-release `(phase, number)`, and
+    the optional PEP 440 post-release and dev-release numbers.
 
-    Ordering follows PEP 440 (5.3.0a1 < 5.3.0b1 < 5.3.0rc1 < 5.3.0 < 5.3.1a1), which for these
-    versions is also SemVer's order.
+    Ordering follows PEP 440 (5.3.0.dev1 < 5.3.0a1 < 5.3.0b1 < 5.3.0rc1.dev1 < 5.3.0rc1 <
+    5.3.0 < 5.3.0.post1.dev1 < 5.3.0.post1 < 5.3.1a1), which for the versions SemVer can spell
+    is also SemVer's order.
     """
 
     major: int
     minor: int
     patch: int
     pre: tuple[str, int] | None = None
+    post: int | None = None
+    dev: int | None = None
 
     def __post_init__(self) -> None:
         # Constructing a bad Version is a programming error, not user input: ValueError.
@@ -80,6 +87,11 @@ class Version:
             phase, number = self.pre
             if phase not in PHASES or number < 0:
                 raise ValueError(f"bad pre-release {self.pre!r}: expected (a|b|rc, N >= 0)")
+        if (
+            min(self.post if self.post is not None else 0, self.dev if self.dev is not None else 0)
+            < 0
+        ):
+            raise ValueError(f"negative post or dev number in {self.post!r}, {self.dev!r}")
 
     @property
     def release(self) -> tuple[int, int, int]:
@@ -88,30 +100,61 @@ class Version:
 
     @property
     def pep440(self) -> str:
-        """The PEP 440 spelling, e.g. `5.3.0rc1`: Python files and tags."""
+        """The PEP 440 spelling, e.g. `5.3.0rc1` or `5.3.0.post1`: Python files and tags."""
         text = f"{self.major}.{self.minor}.{self.patch}"
-        return text if self.pre is None else f"{text}{self.pre[0]}{self.pre[1]}"
+        if self.pre is not None:
+            text += f"{self.pre[0]}{self.pre[1]}"
+        if self.post is not None:
+            text += f".post{self.post}"
+        if self.dev is not None:
+            text += f".dev{self.dev}"
+        return text
 
     @property
     def semver(self) -> str:
-        """The SemVer spelling, e.g. `5.3.0-rc.1`: npm files."""
+        """The SemVer spelling, e.g. `5.3.0-rc.1`: npm files. A VersionError for a post or dev
+        release, which SemVer cannot spell faithfully."""
+        if self.unspellable_in_semver:
+            raise VersionError(
+                f"{self.pep440} is {self.unspellable_in_semver}, which has no faithful SemVer "
+                "(npm) spelling",
+                "release a plain X.Y.Z or a pre-release X.Y.ZaN / bN / rcN instead",
+            )
         text = f"{self.major}.{self.minor}.{self.patch}"
         return text if self.pre is None else f"{text}-{_SEMVER_NAME[self.pre[0]]}.{self.pre[1]}"
 
     @property
+    def unspellable_in_semver(self) -> str:
+        """'a post-release (.postN)' / 'a dev release (.devN)', or '' when SemVer can spell it."""
+        if self.dev is not None:
+            return f"a dev release (.dev{self.dev})"
+        if self.post is not None:
+            return f"a post-release (.post{self.post})"
+        return ""
+
+    @property
     def is_prerelease(self) -> bool:
-        return self.pre is not None
+        """A pre-release or a dev release (PEP 440: both are pre-releases)."""
+        return self.pre is not None or self.dev is not None
 
     @property
     def base(self) -> Version:
-        """The final version this is a pre-release of (itself when final)."""
+        """The final version this is a pre-release (or post-release) of (itself when final)."""
         return Version(self.major, self.minor, self.patch)
 
-    def _sort_key(self) -> tuple[int, int, int, int, int]:
-        # A final release sorts after every pre-release of the same X.Y.Z.
-        if self.pre is None:
-            return (*self.release, len(PHASES), 0)
-        return (*self.release, PHASES.index(self.pre[0]), self.pre[1])
+    def _sort_key(self) -> tuple[int, ...]:
+        # PEP 440: a dev release of X.Y.Z sorts before its pre-releases; a final after every
+        # pre-release of the same X.Y.Z; a post-release after its release; `.devN` before
+        # the same version without it.
+        if self.pre is not None:
+            pre = (PHASES.index(self.pre[0]), self.pre[1])
+        elif self.post is None and self.dev is not None:
+            pre = (-1, 0)
+        else:
+            pre = (len(PHASES), 0)
+        post = -1 if self.post is None else self.post
+        dev = (1, 0) if self.dev is None else (0, self.dev)
+        return (*self.release, *pre, post, *dev)
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Version):
@@ -127,9 +170,14 @@ class Version:
 # Canonical spellings, which need neither `packaging` nor `semver` to be understood: a dry run
 # reads a handful of versions, and importing the two libraries (compiling their big regular
 # expressions) would cost it about 20 ms. Anything else goes through the libraries.
-_CANONICAL_PEP440 = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:(a|b|rc)(0|[1-9]\d*))?")
+_CANONICAL_PEP440 = re.compile(
+    r"(?P<major>0|[1-9]\d*)\.(?P<minor>0|[1-9]\d*)\.(?P<patch>0|[1-9]\d*)"
+    r"(?:(?P<phase>a|b|rc)(?P<number>0|[1-9]\d*))?"
+    r"(?:\.post(?P<post>0|[1-9]\d*))?(?:\.dev(?P<dev>0|[1-9]\d*))?"
+)
 _CANONICAL_SEMVER = re.compile(
-    r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-(alpha|beta|rc)\.(0|[1-9]\d*))?"
+    r"(?P<major>0|[1-9]\d*)\.(?P<minor>0|[1-9]\d*)\.(?P<patch>0|[1-9]\d*)"
+    r"(?:-(?P<phase>alpha|beta|rc)\.(?P<number>0|[1-9]\d*))?"
 )
 
 
@@ -137,9 +185,17 @@ def _canonical(pattern: re.Pattern[str], text: str) -> Version | None:
     match = pattern.fullmatch(text)
     if match is None:
         return None
-    major, minor, patch, phase, number = match.groups()
-    pre = (_PHASE_ALIASES[phase], int(number)) if phase else None
-    return Version(int(major), int(minor), int(patch), pre)
+    part = match.groupdict()
+    phase, post, dev = part["phase"], part.get("post"), part.get("dev")
+    pre = (_PHASE_ALIASES[phase], int(part["number"])) if phase else None
+    return Version(
+        int(part["major"]),
+        int(part["minor"]),
+        int(part["patch"]),
+        pre,
+        None if post is None else int(post),
+        None if dev is None else int(dev),
+    )
 
 
 def parse_version(text: str) -> Version:
@@ -147,11 +203,13 @@ def parse_version(text: str) -> Version:
 
     Accepted: `X.Y.Z` (no leading zeros) with an optional pre-release `aN`, `bN` or `rcN`,
     also spelt with a `-`, `.` or `_` separator and/or the long names `alpha`/`beta`, so
-    `5.3.0rc1`, `5.3.0-rc1`, `5.3.0.rc1` and the SemVer `5.3.0-rc.1` all mean 5.3.0rc1.
+    `5.3.0rc1`, `5.3.0-rc1`, `5.3.0.rc1` and the SemVer `5.3.0-rc.1` all mean 5.3.0rc1; then
+    an optional `.postN` and an optional `.devN` (a package with an npm version file cannot
+    release those: see `Version.semver`).
     Refused, each with its own hint: empty text, surrounding whitespace, a leading `v`, fewer
-    or more than three parts, epochs, post/dev releases, local versions, an implicit
-    pre-release number (`5.3.0rc`), the rarer aliases (`c1`, `pre1`), and anything that is not
-    a version at all.
+    or more than three parts, epochs, local versions, an implicit pre-release number
+    (`5.3.0rc`), the rarer aliases (`c1`, `pre1`, `1.2.3-1` for a post-release), and anything
+    that is not a version at all.
     """
     fast = _canonical(_CANONICAL_PEP440, text)
     if fast is not None:
@@ -175,8 +233,8 @@ def parse_version(text: str) -> Version:
 def tag_version(text: str) -> Version | None:
     """The release version a tag's text names, or None: never raises.
 
-    A tag names a release only in the canonical PEP 440 spelling `X.Y.Z[aN|bN|rcN]`; anything
-    else (`2019.01.15`, a date, `npmv1.0.0`) is some other tag and is ignored.
+    A tag names a release only in the canonical PEP 440 spelling `X.Y.Z[aN|bN|rcN][.postN]
+    [.devN]`; anything else (`2019.01.15`, a date, `npmv1.0.0`) is some other tag and is ignored.
     """
     return _canonical(_CANONICAL_PEP440, text)
 
@@ -221,7 +279,7 @@ def parse_file_version(text: str, kind: str) -> Version:
     'python' and 'pyproject' hold PEP 440; 'package_json' and 'npm_lockfile' hold SemVer.
     PEP 440 file versions are read leniently: any spelling packaging accepts, and two parts
     (`'4.9'` reads as 4.9.0), because real libraries shipped such files and we still need to
-    report and bump them. Versions with no SemVer equivalent are refused all the same.
+    report and bump them. Post and dev releases are read; epochs and local versions refused.
     """
     if kind in ("package_json", "npm_lockfile"):
         return parse_semver(text)
@@ -266,19 +324,16 @@ def _parse_pep440(text: str) -> PackagingVersion:
 
 
 def _refuse_unmappable(text: str, parsed: PackagingVersion) -> None:
-    """Refuse PEP 440 features with no faithful SemVer spelling."""
+    """Refuse the PEP 440 features release_tool does not release: epochs and local versions
+    (neither has a SemVer spelling, and neither belongs on a package index's release)."""
     problem = None
     if parsed.epoch:
         problem = f"an epoch ({parsed.epoch}!)"
-    elif parsed.post is not None:
-        problem = f"a post-release (.post{parsed.post})"
-    elif parsed.dev is not None:
-        problem = f"a dev release (.dev{parsed.dev})"
     elif parsed.local is not None:
         problem = f"a local version (+{parsed.local})"
     if problem:
         raise VersionError(
-            f"{text!r} has {problem}, which has no faithful SemVer (npm) spelling",
+            f"{text!r} has {problem}, which release_tool does not release",
             "release a plain X.Y.Z or a pre-release X.Y.ZaN / bN / rcN instead",
         )
 
@@ -287,13 +342,15 @@ def _padded(parsed: PackagingVersion) -> str:
     """The three-part spelling of a version with too few or too many parts, for hints."""
     release = (*parsed.release, 0, 0)[:3]
     pre = "".join(str(p) for p in parsed.pre) if parsed.pre else ""
-    return ".".join(str(n) for n in release) + pre
+    post = f".post{parsed.post}" if parsed.post is not None else ""
+    dev = f".dev{parsed.dev}" if parsed.dev is not None else ""
+    return ".".join(str(n) for n in release) + pre + post + dev
 
 
 def _from_packaging(parsed: PackagingVersion) -> Version:
     major, minor, patch = (*parsed.release, 0)[:3]
     pre = None if parsed.pre is None else (parsed.pre[0], parsed.pre[1])
-    return Version(major, minor, patch, pre)
+    return Version(major, minor, patch, pre, parsed.post, parsed.dev)
 
 
 # --- bumping ----------------------------------------------------------------------------------
@@ -332,7 +389,7 @@ def bump(current: Version, kind: str, pre: str | None = None) -> Version:
     target = _next_final(current, kind)
     if phase is None:
         return target
-    if current.is_prerelease and current.base == target:
+    if current.pre is not None and current.base == target:
         return _advance(current, phase)
     return dataclasses.replace(target, pre=(phase, 1))
 
@@ -363,13 +420,16 @@ def _next_final(current: Version, level: str) -> Version:
 
 
 def _advance(current: Version, phase: str) -> Version:
-    """The next pre-release of current's base in `phase`; current must be a pre-release."""
+    """The next pre-release of current's base in `phase`; current must have a pre-release
+    phase. A dev release of a pre-release comes before it: 5.3.0rc1.dev2 -> 5.3.0rc1."""
     assert current.pre is not None
     current_phase, number = current.pre
     if phase == current_phase:
-        return dataclasses.replace(current, pre=(phase, number + 1))
+        if current.dev is not None and current.post is None:
+            return Version(*current.release, current.pre)
+        return Version(*current.release, (phase, number + 1))
     if PHASES.index(phase) > PHASES.index(current_phase):
-        return dataclasses.replace(current, pre=(phase, 1))
+        return Version(*current.release, (phase, 1))
     raise VersionError(
         f"cannot go back from {current} to an earlier pre-release phase ({phase})",
         f"use --pre {current_phase} or a later phase, or give the version explicitly",
@@ -381,7 +441,7 @@ def _next_prerelease(current: Version, phase: str | None) -> Version:
         return _advance(current, phase or current.pre[0])
     if phase is None:
         raise VersionError(
-            f"{current} is not a pre-release, so there is no pre-release to advance",
+            f"{current} is not a pre-release aN, bN or rcN, so there is none to advance",
             "say which phase to start: --pre a, --pre b or --pre rc",
         )
     return dataclasses.replace(_next_final(current, "patch"), pre=(phase, 1))

@@ -541,6 +541,21 @@ def install_post_receive_kill(bare: Path, pid_file: Path) -> Path:
     return hook
 
 
+def install_post_receive_signal(bare: Path, pid_file: Path, signal_name: str, group: bool) -> Path:
+    """A hook in the sandbox's bare repository that sends `signal_name` (INT, TERM) to the
+    pusher — its whole process group (a terminal's Ctrl-C) or the process alone (a CI runner
+    cancelling) — once the remote has taken the push, and holds the answer a moment."""
+    hook = bare / "hooks" / "post-receive"
+    hook.parent.mkdir(exist_ok=True)
+    target = '"-$pid"' if group else '"$pid"'
+    hook.write_text(
+        f'#!/bin/sh\ncat >/dev/null\npid="$(cat {pid_file})"\n'
+        f"kill -{signal_name} {target}\nsleep 1\n"
+    )
+    hook.chmod(0o755)
+    return hook
+
+
 def replace_config(world: World, old: str, new: str, *, commit: bool = True) -> None:
     """Edit the library's pyproject.toml (and commit it, so the tree stays clean)."""
     pyproject = world.work / "pyproject.toml"

@@ -3,8 +3,13 @@
 - `sandbox`: a started `Sandbox` in `tmp_path`, on a free port, seeded with the example pair
   (`openedx/edx-proctoring`, `openedx/edx-platform`). Token `sandbox-token-maintainer` is user
   `maintainer`, granted write on both; token `sandbox-token-outsider` is user `outsider`, with
-  no grant (it may read, fork, and open pull requests from its fork). The `contract` observer is
+  no grant (it may read, fork, and open pull requests from its fork). `edx-platform-reviewer`
+  (seeded) and `second-reviewer` are collaborators of edx-platform, so reviews may be requested
+  from them. The `contract` observer is
   always attached, and `git fsck --strict` must pass on every repository when the test ends.
+  A test module that sets `SANDBOX_INDEX = True` gets a sandbox that also serves a package
+  index over `sandbox.index.directory` (empty until the test publishes into it) at
+  `sandbox.index_url`.
 - `contract`: validates every response body the sandbox sends, and every request body it
   accepts, against GitHub's OpenAPI description (`tests/data/openapi-subset.json`); the test
   fails at teardown if anything did not conform.
@@ -36,7 +41,8 @@ OUTSIDER_TOKEN = "sandbox-token-outsider"
 LIBRARY = "openedx/edx-proctoring"
 DOWNSTREAM = "openedx/edx-platform"
 TOKENS = {MAINTAINER_TOKEN: MAINTAINER, OUTSIDER_TOKEN: OUTSIDER}
-GRANTS = ((MAINTAINER, LIBRARY), (MAINTAINER, DOWNSTREAM))
+REVIEWER = "edx-platform-reviewer"  # a collaborator of DOWNSTREAM, seeded with the example
+GRANTS = ((MAINTAINER, LIBRARY), (MAINTAINER, DOWNSTREAM), ("second-reviewer", DOWNSTREAM))
 
 SPEC_PATH = Path(__file__).parent / "data" / "openapi-subset.json"
 
@@ -44,11 +50,27 @@ SPEC_PATH = Path(__file__).parent / "data" / "openapi-subset.json"
 # response has (None: GitHub's schema for it is not in the subset, so only errors are checked).
 _EXTRA: dict[tuple[str, str], str | None] = {
     ("GET", "/users/{username}"): "public-user",
+    ("PATCH", "/repos/{owner}/{repo}"): "full-repository",
     ("GET", "/repos/{owner}/{repo}/git/refs"): "git-ref[]",
     ("GET", "/repos/{owner}/{repo}/git/refs/{ref}"): "git-ref",
     ("GET", "/repos/{owner}/{repo}/git/tags/{tag_sha}"): "git-tag",
     ("GET", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}"): None,
     ("POST", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches"): None,
+    ("GET", "/repos/{owner}/{repo}/actions/runs"): None,
+    ("GET", "/repos/{owner}/{repo}/actions/runs/{run_id}"): None,
+    ("GET", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs"): None,
+    ("GET", "/repos/{owner}/{repo}/collaborators/{username}"): None,
+    # GitHub Apps (not in the subset).
+    ("GET", "/app"): None,
+    ("GET", "/app/installations"): None,
+    ("GET", "/app/installations/{installation_id}"): None,
+    ("GET", "/repos/{owner}/{repo}/installation"): None,
+    ("POST", "/app/installations/{installation_id}/access_tokens"): None,
+    # Served on the uploads host (`/api/uploads/...`).
+    ("POST", "/repos/{owner}/{repo}/releases/{release_id}/assets"): "release-asset",
+    ("GET", "/repos/{owner}/{repo}/releases/{release_id}/assets"): "release-asset[]",
+    ("GET", "/repos/{owner}/{repo}/releases/assets/{asset_id}"): "release-asset",
+    ("PATCH", "/repos/{owner}/{repo}/releases/assets/{asset_id}"): "release-asset",
 }
 
 # Session totals, for the summary line at the end of the run.
@@ -149,14 +171,15 @@ class Contract:
         op = self._operation(exchange)
         if op is None:
             extra = _EXTRA.get((exchange.method, exchange.operation or ""))
-            if status >= 400:
+            if status >= 400 or status in (301, 307):
                 return _component("validation-error" if status == 422 else "basic-error")
             if extra and extra.endswith("[]"):
                 return {"type": "array", "items": _component(extra.removesuffix("[]"))}
             return _component(extra) if extra else None
         response = op["responses"].get(str(status))
         if response is None:
-            if status >= 400:  # an error status the operation does not list: GitHub's shape
+            # A renamed repository's redirect, which GitHub sends on any of its operations.
+            if status >= 400 or status in (301, 307):  # not listed: GitHub's error shape
                 return _component("validation-error" if status == 422 else "basic-error")
             if exchange.body is not None:
                 return {"not": {}, "description": f"status {status} is not documented"}
@@ -213,10 +236,16 @@ def _seeded_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path, _seeded_root: Path, contract: Contract) -> Iterator[Sandbox]:
+def sandbox(
+    request: pytest.FixtureRequest, tmp_path: Path, _seeded_root: Path, contract: Contract
+) -> Iterator[Sandbox]:
     root = tmp_path / "sandbox"
     shutil.copytree(_seeded_root, root, symlinks=True)
-    with Sandbox(root, tokens=TOKENS, grants=GRANTS, observer=contract) as running:
+    index = None
+    if getattr(request.module, "SANDBOX_INDEX", False):
+        index = tmp_path / "index"
+        index.mkdir()
+    with Sandbox(root, tokens=TOKENS, grants=GRANTS, observer=contract, index=index) as running:
         yield running
     broken = fsck_problems(running)
     if broken:

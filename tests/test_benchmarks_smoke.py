@@ -3,8 +3,9 @@
 One measured run of each benchmark, no warm-up, a downstream of a few dozen files: this checks
 that every scenario still works against the current code (the CLI, the rehearsal, the
 downstream step, the sandbox) and that both result files are written, not the figures.
-`local` and `startup` need tbump and bump-my-version (installed by `nox -s bench`); without
-them only `release`, `downstream` and `relock` are run.
+`biglock` plans with a 0.2 MB lockfile instead of 50 MB. `local` and `startup` need tbump
+and bump-my-version (installed by `nox -s bench`); without them only `release`, `downstream`,
+`relock` and `biglock` are run.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def _installed(name: str) -> bool:
 
 @pytest.mark.slow
 def test_every_benchmark_runs_on_tiny_inputs(tmp_path: Path) -> None:
-    names = ["release", "downstream", "relock"]
+    names = ["release", "downstream", "relock", "biglock"]
     if all(_installed(tool) for tool in TOOLS):
         names = ["local", "startup", *names]
     only = [arg for name in names for arg in ("--only", name)]
@@ -42,6 +43,8 @@ def test_every_benchmark_runs_on_tiny_inputs(tmp_path: Path) -> None:
             "0",
             "--sizes",
             "0.02",
+            "--lock-mb",
+            "0.2",
             "--out",
             str(out),
             "--cache",
@@ -66,6 +69,10 @@ def test_every_benchmark_runs_on_tiny_inputs(tmp_path: Path) -> None:
     assert relock["sizes"]["0.02×"]["api"]["github_requests"] > 0
     steps = data["sections"]["release"]["data"]["steps"]
     assert {"bump", "commit", "tag", "push", "github-release", "downstream", "email"} <= set(steps)
+
+    biglock = data["sections"]["biglock"]["data"]
+    assert 0.15 < biglock["lockfile_mb"] < 0.3
+    assert biglock["series"]["peak_rss_mib"] > 0
 
     markdown = (out / "results.md").read_text(encoding="utf-8")
     assert "## Targets" in markdown

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import datetime
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from release_tool.changelog import (
-    Format,
     Section,
     changelog_format,
+    parse,
     parse_sections,
     release_notes,
     split_lines,
     stamp,
 )
-from release_tool.errors import ConfigError, FileEditError
+from release_tool.changelog_headings import Format
+from release_tool.errors import ConfigError, FileEditError, UsageError
 from release_tool.versions import Version, parse_version
 
 FIXTURES = Path(__file__).parent / "fixtures" / "changelog"
@@ -145,7 +148,11 @@ def test_header_versions_in_either_spelling() -> None:
         "[5.3.0-rc.1] - 2025-01-01\n~~~\n* rc\n\n[5.2]\n~~~\n* two parts\n\n[1.2.3.post1]\n* odd\n"
     )
     sections = parse_sections(text, "rst")
-    assert [s.version for s in sections] == [Version(5, 3, 0, ("rc", 1)), Version(5, 2, 0), None]
+    assert [s.version for s in sections] == [
+        Version(5, 3, 0, ("rc", 1)),
+        Version(5, 2, 0),
+        Version(1, 2, 3, post=1),  # PEP 440 post-releases are versions too
+    ]
     assert [s.title for s in sections] == ["5.3.0-rc.1", "5.2", "1.2.3.post1"]
     assert release_notes(text, Version(5, 3, 0, ("rc", 1)), "rst") == "* rc"
 
@@ -235,11 +242,11 @@ def test_stamp_keeps_crlf(name: str, version: str, date: D, fmt: Format) -> None
             "Unreleased\n~~~~~~~~~~\n* a",
             "Unreleased\n~~~~~~~~~~\n\n[1.0.0] - 2025-01-02\n~~~~~~~~~~~~~~~~~~~~\n\n* a",
         ),
-        # Blank lines of the Unreleased section stay where they were.
+        # Blank lines of the Unreleased section stay where they were. The file's only release
+        # heading has no date: the new one has none either (the file's style).
         (
             "Unreleased\n~~~~~~~~~~\n\n\n* a\n\n\n[0.9.0]\n",
-            "Unreleased\n~~~~~~~~~~\n\n\n"
-            "[1.0.0] - 2025-01-02\n~~~~~~~~~~~~~~~~~~~~\n\n* a\n\n\n[0.9.0]\n",
+            "Unreleased\n~~~~~~~~~~\n\n\n[1.0.0]\n~~~~~~~\n\n* a\n\n\n[0.9.0]\n",
         ),
         # An Unreleased header without an underline.
         ("Unreleased\n* a\n", "Unreleased\n\n[1.0.0] - 2025-01-02\n~~~~~~~~~~~~~~~~~~~~\n\n* a\n"),
@@ -307,13 +314,100 @@ def test_markdown_unreleased_without_brackets() -> None:
     )
 
 
+def test_markdown_release_levels_tied_stamp_beside_unreleased() -> None:
+    # One release at `###`, one at `##`: the new heading takes Unreleased's `##`, at its level.
+    text = "## [Unreleased]\n- c\n\n### [1.0.1] - 2024-01-05\n- b\n\n## [1.0.0] - 2024-01-01\n- a\n"
+    stamped = stamp(text, v("1.1.0"), D(2024, 2, 1), "md")
+    assert stamped == text.replace("- c\n", "\n## [1.1.0] - 2024-02-01\n\n- c\n")
+    assert release_notes(stamped, v("1.1.0"), "md") == "- c"
+
+
 def test_markdown_does_not_take_rst_headers() -> None:
     text = "## [Unreleased]\n\n[1.0.0] - 2024-01-01\n- a\n"
     assert [s.title for s in parse_sections(text, "md")] == ["Unreleased"]
     assert [s.title for s in parse_sections("## [1.0.0]\n", "rst")] == []
 
 
+# --- files Sphinx does not read as they are written: no stamp, but the line ---------------------
+
+WIDE = "~" * 48 + "\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "docutils"),
+    [
+        # A transition at the start, then an overline whose title has no underline: docutils
+        # reads `Unreleased` and its underline as part of that error.
+        (
+            "----------\n\n----------\n.. comment\nUnreleased\n~~~~~~~~~~\n  continued\n"
+            f"[1.0.0] - 2023-08-8\n{WIDE}[1.1.0] - 2023-08-8\n{WIDE}",
+            "line 5: cannot stamp 2.0.0: 'Unreleased' is not a heading for Sphinx, which reads "
+            "it as part of the text around it",
+            "line 3: Missing matching underline for section title overline",
+        ),
+        # No blank line between the title and Unreleased: one paragraph for Sphinx.
+        (
+            "Change Log\nUnreleased\n~~~~~~~~~~\n* a\n",
+            "line 2: cannot stamp 2.0.0: 'Unreleased' is not a heading for Sphinx, which reads "
+            "it as part of the text around it",
+            None,
+        ),
+        # The stray overline swallows `[1.4.0]`, so that its underline becomes the overline of
+        # 1.3.0's heading; after a new heading it would be an underline again.
+        (
+            f"----------\nUnreleased\n[1.4.0] - 2023-08-8\n{WIDE}[1.3.0] - 2023-08-8\n{WIDE}",
+            "line 3: cannot stamp 2.0.0: Sphinx would read 1.4.0's heading otherwise: no "
+            "heading now, a level-2 heading after",
+            "line 1: Missing matching underline for section title overline",
+        ),
+    ],
+)
+def test_stamp_refuses_a_file_sphinx_does_not_read_as_written(
+    text: str, message: str, docutils: str | None
+) -> None:
+    with pytest.raises(FileEditError) as info:
+        stamp(text, v("2.0.0"), D(2025, 6, 3), "rst", name="CHANGELOG.rst")
+    assert info.value.message == f"CHANGELOG.rst {message}"
+    assert "or write the '[2.0.0] - 2025-06-03' section yourself" in info.value.hint
+    if docutils is not None:
+        assert info.value.hint.endswith(f"; docutils: {docutils}")
+
+
+def test_an_underline_read_as_the_next_overline_is_a_finding() -> None:
+    text = f"----------\nUnreleased\n[1.4.0] - 2023-08-8\n{WIDE}[1.3.0] - 2023-08-8\n{WIDE}"
+    finding = (
+        "line 3: '[1.4.0] - 2023-08-8' is not a heading for Sphinx: docutils reads its underline "
+        "as the overline of line 5"
+    )
+    assert finding in [str(f) for f in parse(text, "rst").findings]
+
+
+def test_stamp_makes_a_release_line_the_heading_it_was_written_as() -> None:
+    # Sphinx reads `Unreleased` and `[1.1.0]` as one paragraph; once the new heading and a blank
+    # line are in between, 1.1.0's heading is a heading, at the new one's level.
+    text = "Unreleased\n[1.1.0] - 2023-08-8\n~~~~~~~~~~~~~~~~~~~~\n* b\n"
+    stamped = stamp(text, v("2.0.0"), D(2025, 6, 3), "rst")
+    assert stamped == (
+        "Unreleased\n\n[2.0.0] - 2025-06-03\n~~~~~~~~~~~~~~~~~~~~\n\n"
+        "[1.1.0] - 2023-08-8\n~~~~~~~~~~~~~~~~~~~~\n* b\n"
+    )
+    assert [(s.title, s.level) for s in parse(stamped, "rst").sections] == [
+        ("Unreleased", 0),
+        ("2.0.0", 1),
+        ("1.1.0", 1),
+    ]
+
+
 # --- property: stamp changes no line but the ones it must -------------------------------------
+
+
+def stamp_or_refusal(call: Callable[[], str]) -> str | UsageError:
+    """The stamped text, or the error that refused it."""
+    try:
+        return call()
+    except UsageError as error:
+        return error
+
 
 entry_lines = st.sampled_from(
     ["* Fix a bug\n", "* Add a feature\n", "  continued\n", "\n", "**BREAKING:**\n", "- item\n"]
@@ -321,6 +415,7 @@ entry_lines = st.sampled_from(
 bodies = st.lists(entry_lines, max_size=6)
 
 
+@settings(deadline=None)  # the first example pays for importing docutils (~0.3 s on a busy machine)
 @given(
     before=st.lists(
         st.sampled_from(["Change Log\n", "----------\n", "\n", ".. comment\n"]), max_size=4
@@ -331,6 +426,18 @@ bodies = st.lists(entry_lines, max_size=6)
         st.tuples(st.integers(0, 4), st.booleans(), st.sampled_from([20, 21, 48]), bodies),
         max_size=4,
     ),
+)
+@example(  # docutils reads Unreleased as part of an error (refused, as tested above)
+    before=["----------\n", "\n", "----------\n", ".. comment\n"],
+    unreleased_underline=True,
+    unreleased_body=["  continued\n"],
+    releases=[(0, True, 48, []), (0, True, 48, []), (4, False, 20, ["* Fix a bug\n"])],
+)
+@example(  # 1.3.0's overline is 1.4.0's underline (refused, as tested above)
+    before=["----------\n"],
+    unreleased_underline=False,
+    unreleased_body=[],
+    releases=[(4, True, 48, []), (3, True, 48, [])],
 )
 def test_stamp_changes_only_the_unreleased_section(
     before: list[str],
@@ -347,7 +454,14 @@ def test_stamp_changes_only_the_unreleased_section(
     text = "".join(head + unreleased_body + tail)
     new = Version(2, 0, 0)
 
-    stamped = split_lines(stamp(text, new, D(2025, 6, 3), "rst"))
+    result = stamp_or_refusal(lambda: stamp(text, new, D(2025, 6, 3), "rst", name="CHANGELOG.rst"))
+    if isinstance(result, UsageError):
+        # ... or no stamp at all, for a file Sphinx does not read as it is written (a finding),
+        # and the error says which file and line.
+        assert re.match(r"CHANGELOG\.rst line \d+: cannot stamp 2\.0\.0: ", result.message)
+        assert parse(text, "rst").findings
+        return
+    stamped = split_lines(result)
 
     # Lines before and after the Unreleased body are untouched ...
     assert stamped[: len(head)] == head

@@ -97,3 +97,20 @@ def test_no_token_is_a_usage_error_that_changes_nothing(
     assert "GITHUB_TOKEN" in err
     assert run_git("rev-parse", "HEAD", cwd=work) == head
     assert sandbox.state.releases(LIBRARY) == []
+
+
+def test_downstream_reports_the_pr_url_even_with_nothing_to_do_and_no_release(
+    work: Path, sandbox: Sandbox
+) -> None:
+    """`downstream VERSION` for a version with no GitHub release (a warning, not an error):
+    the PR's URL is reported when it opens it, and again when it is already up to date."""
+    code, _, err = invoke(work, "release", "minor", "--yes", "--skip", "github-release")
+    assert code == 0, err
+    assert sandbox.state.releases(LIBRARY) == []
+    (pull,) = sandbox.state.pulls(DOWNSTREAM)
+    url = f"{sandbox.url}/{DOWNSTREAM}/pull/{pull.number}"
+    code, out, err = invoke(work, "downstream", "5.3.0", "--yes")
+    assert code == 0, err
+    assert "has no GitHub release for v5.3.0" in out + err
+    assert out.strip().splitlines()[-1] == url  # up to date: still reported
+    assert len(sandbox.state.pulls(DOWNSTREAM)) == 1

@@ -108,3 +108,51 @@ def test_bad_fault_spec_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.startswith("error: ")
+
+
+def test_serve_renames_a_repository_and_the_old_name_redirects(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            INTERRUPTIBLE,
+            "sandbox",
+            "serve",
+            "--root",
+            str(tmp_path / "root"),
+            "--seed",
+            "example",
+            "--rename",
+            "openedx/edx-proctoring=openedx/edx-proctoring-renamed",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        api = proc.stdout.readline().strip()
+        with urllib.request.urlopen(f"{api}/repos/openedx/edx-proctoring", timeout=10) as moved:
+            repo = json.load(moved)  # urllib follows the 301 to /repositories/ID
+        assert repo["full_name"] == "openedx/edx-proctoring-renamed"
+        assert moved.url.startswith(f"{api}/repositories/")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert (tmp_path / "root" / "openedx" / "edx-proctoring-renamed.git").is_dir()
+
+
+def test_bad_rename_is_a_usage_error(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "release_tool", "sandbox", "serve", "--root", str(tmp_path)),
+            *("--rename", "openedx/no-such-repo=openedx/other"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: the sandbox has no repository openedx/no-such-repo")

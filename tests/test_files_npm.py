@@ -224,3 +224,98 @@ def test_large_lockfile() -> None:
     new = lockfile.write(text, "package-lock.json", Version(5, 2, 0))
     assert new.count('"5.2.0"') == 2
     assert new.count('"5.1.0"') == 20_000
+
+
+# --- large and deep lockfiles -------------------------------------------------------------------
+
+
+def _big_lockfile(packages: int) -> tuple[str, list[int]]:
+    """A lockfile v2 of `packages` packages that sets every trap a scan can fall into, and
+    the offsets (inside the quotes) of its two package positions.
+
+    Traps: the top-level "version" comes after "packages" and "dependencies"; packages and
+    dependencies carry the package's own version string; a "version" key nested in objects
+    and arrays; packages[""] holds "version" after a nested one; strings hold quotes,
+    brackets and the text `"version": "5.1.0"`; an escaped key spelling that is not a
+    version key ("\\u0076ersions").
+    """
+    entries = []
+    for i in range(packages):
+        entries.append(
+            f'    "node_modules/p{i}": {{\n'
+            f'      "version": "5.1.0",\n'
+            f'      "resolved": "https://registry.npmjs.org/p{i}/-/p{i}-5.1.0.tgz",\n'
+            f'      "description": "set \\"version\\": \\"5.1.0\\" {{[",\n'
+            f'      "engines": [{{"version": "5.1.0"}}, 1, true, null],\n'
+            f'      "\\u0076ersions": {{"version": "5.1.0"}}\n'
+            "    }"
+        )
+    deps = ",\n".join(
+        f'    "p{i}": {{"version": "5.1.0", "requires": {{}}}}' for i in range(packages)
+    )
+    head = (
+        '{\n  "name": "big",\n  "lockfileVersion": 2,\n  "packages": {\n'
+        '    "": {\n      "name": "big",\n      "engines": {"version": "5.1.0"},\n'
+        '      "version": "5.1.0"\n    },\n'
+    )
+    text = (
+        head + ",\n".join(entries) + '\n  },\n  "dependencies": {\n' + deps + "\n  },\n"
+        '  "version": "5.1.0"\n}\n'
+    )
+    root = text.index('"version": "5.1.0"\n    },') + len('"version": "')
+    top = text.rindex('"version": "5.1.0"') + len('"version": "')
+    return text, [top, root]
+
+
+def test_a_big_lockfile_has_exactly_its_two_positions_found_and_changed() -> None:
+    text, offsets = _big_lockfile(20_000)
+    assert len(text) > 5_000_000
+    lines = [text.count("\n", 0, offset) + 1 for offset in offsets]
+    assert lockfile.read(text, "package-lock.json") == [
+        FoundVersion("version", "5.1.0", lines[0]),
+        FoundVersion(ROOT, "5.1.0", lines[1]),
+    ]
+    new = lockfile.write(text, "package-lock.json", Version(5, 2, 0))
+    expected = text
+    for offset in sorted(offsets, reverse=True):
+        assert expected[offset : offset + 5] == "5.1.0"
+        expected = expected[:offset] + "5.2.0" + expected[offset + 5 :]
+    assert new == expected
+
+
+@pytest.mark.parametrize("depth", [2_000, 100_000])
+def test_a_lockfile_nested_too_deeply_is_bad_input(depth: int) -> None:
+    text = '{\n  "version": "1.0.0",\n  "deep": ' + "[" * depth + "]" * depth + "\n}\n"
+    problem = message("npm_lockfile", text, "package-lock.json")
+    assert problem == (
+        f"package-lock.json: JSON nested too deeply to read ({depth + 1} levels at line 3)"
+    )
+
+
+def test_a_deep_but_readable_lockfile_is_read() -> None:
+    text = '{\n  "deep": ' + "[" * 200 + "]" * 200 + ',\n  "version": "1.0.0"\n}\n'
+    assert package_json.read(text, "package.json") == [FoundVersion("version", "1.0.0", 3)]
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ('{"version": "1.0.0"} x', "Extra data (line 1, column 22)"),
+        ('{"version": "1.0.0", "dependencies": {"a": [1,]}}', "Expecting value"),
+        ('{"version": "1.0.0", "packages": {"": {"version" "1"}}}', "Expecting ':' delimiter"),
+        ('{"version": "1.0.0\x01"}', "Invalid control character"),
+        ('{"version": "1.0.0", "packages": {"": {"version": "1"}', "Expecting ',' delimiter"),
+    ],
+)
+def test_malformed_anywhere_is_reported_with_its_position(text: str, where: str) -> None:
+    problem = message("npm_lockfile", text, "package-lock.json")
+    assert problem.startswith("package-lock.json: not valid JSON: ")
+    assert where in problem
+
+
+def test_a_byte_order_mark_is_read_past_and_kept_as_npm_does() -> None:
+    text = '\ufeff{\n  "version": "1.0.0"\n}\n'
+    assert package_json.read(text, "package.json") == [FoundVersion("version", "1.0.0", 2)]
+    assert package_json.write(text, "package.json", Version(1, 1, 0)) == (
+        '\ufeff{\n  "version": "1.1.0"\n}\n'
+    )

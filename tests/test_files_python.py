@@ -200,3 +200,17 @@ def test_fast_path_agrees_on_every_fixture() -> None:
             checked += 1
             assert quick == _tokenized_span(text, str(path)), path
     assert checked  # the real edx-proctoring files take the fast path
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["-" * 10_000 + "1", "not " * 3_000 + "1", "1" + "+1" * 3_000],
+    ids=["unary minus (MemoryError)", "not (RecursionError)", "a long sum (RecursionError)"],
+)
+def test_a_module_too_deep_for_ast_is_read_by_the_tokenizer(expression: str) -> None:
+    # ast.parse gives up on these (MemoryError, RecursionError): that is no bad input here.
+    text = f"x = {expression}\n__version__ = '1.0.0'\n"
+    assert editor.read(text, "pkg/__init__.py") == [FoundVersion("__version__", "1.0.0", 2)]
+    assert editor.write(text, "pkg/__init__.py", Version(1, 1, 0)).endswith(
+        "__version__ = '1.1.0'\n"
+    )

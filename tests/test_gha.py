@@ -8,6 +8,7 @@ changelog text stays inside its cell.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -623,14 +624,32 @@ def test_cli_masks_first_groups_steps_and_writes_outputs_and_summary(
         cli.cli, ["-C", str(library), "release", "minor", "--yes", "--local"]
     )
     assert result.exit_code == 0, result.output
-    assert result.stderr.splitlines()[0] == f"::add-mask::{TOKEN}"
+    # Workflow commands go to standard output, GitHub's documented channel; masks first.
+    assert result.stdout.splitlines()[0] == f"::add-mask::{TOKEN}"
     assert result.output.count(TOKEN) == 1  # only in the mask
-    assert "::group::bump" in result.stderr
-    assert result.stderr.count("::group::") == result.stderr.count("::endgroup::")
+    assert "::group::bump" in result.stdout
+    assert "::" not in result.stderr
+    assert result.stdout.count("::group::") == result.stdout.count("::endgroup::")
     outputs = dict(parse_output_file(read(files["GITHUB_OUTPUT"])))
     assert (outputs["version"], outputs["tag"], outputs["dry_run"]) == ("5.3.0", "v5.3.0", "false")
     summary = read(files["GITHUB_STEP_SUMMARY"])
     assert summary.startswith(heading("Released edx-proctoring 5.3.0 (v5.3.0)"))
+
+
+def test_cli_json_mode_keeps_stdout_one_document_and_masks_first(
+    library: Path, files: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --json, stdout is the JSON alone (a `$(...)` capture must parse); the commands
+    go to stderr instead, masks still before any other line."""
+    for key, value in files.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    args = ["-C", str(library), "release", "minor", "--local", "--dry-run", "--json"]
+    result = CliRunner().invoke(cli.cli, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["dry_run"] is True
+    assert result.stderr.splitlines()[0] == f"::add-mask::{TOKEN}"
+    assert TOKEN not in result.stdout
 
 
 def test_cli_dry_run_and_error_annotation(
@@ -642,6 +661,7 @@ def test_cli_dry_run_and_error_annotation(
     result = CliRunner().invoke(cli.cli, args)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("{")  # workflow commands never go to the JSON on stdout
+    json.loads(result.stdout)
     assert dict(parse_output_file(read(files["GITHUB_OUTPUT"])))["dry_run"] == "true"
     assert read(files["GITHUB_STEP_SUMMARY"]).startswith("## Dry run")
 
@@ -649,7 +669,7 @@ def test_cli_dry_run_and_error_annotation(
     result = CliRunner().invoke(cli.cli, ["-C", str(library), "release", "minor", "--yes"])
     assert result.exit_code == 2
     command, properties, message = parse_command(
-        next(line for line in result.stderr.splitlines() if line.startswith("::error"))
+        next(line for line in result.stdout.splitlines() if line.startswith("::error"))
     )
     assert command == "error"
     assert properties == {"title": "release-tool (exit 2)"}
@@ -685,7 +705,7 @@ def test_workflow_hardening(name: str) -> None:
         # Values reach scripts through env: only.
         assert "${{" not in run, (job_id, run)
         uses = step.get("uses")
-        if uses:
+        if uses and uses != "./":  # ./ is this repository's own action (action.yml)
             assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", uses), uses
         if uses and uses.startswith("actions/checkout@"):
             assert step["with"]["persist-credentials"] is False
@@ -721,19 +741,19 @@ def test_release_workflow() -> None:
         s for _, s in steps_of(workflow) if s.get("uses", "").startswith("actions/checkout")
     )
     assert checkout["with"]["fetch-depth"] == 0
-    release = next(s for _, s in steps_of(workflow) if "nox -s release" in s.get("run", ""))
-    env = release["env"]
-    token = env["GITHUB_TOKEN"]
+    # The release step is the composite action at the repository's root (action.yml; its
+    # script is tested in test_action.py): the inputs and the token go to it as `with:`.
+    release = next(s for _, s in steps_of(workflow) if s.get("id") == "release")
+    assert release["uses"] == "./"
+    given = release["with"]
+    token = given["token"]
     assert "secrets.release_token" in token
     assert "secrets.RELEASE_TOKEN" in token
     assert "github.token" not in token
     assert "secrets.GITHUB_TOKEN" not in token
-    assert "${{ inputs.bump }}" in env.values()
-    assert "${{ inputs.version }}" in env.values()
-    assert "${{ inputs.dry_run }}" in env.values()
-    assert "pipx run nox -s release --" in release["run"]
-    assert "--yes" in release["run"]
-    assert "--dry-run" in release["run"]
+    assert given["bump"] == "${{ inputs.bump }}"
+    assert given["version"] == "${{ inputs.version }}"
+    assert given["dry-run"] == "${{ inputs.dry_run }}"
     upload = next(s for _, s in steps_of(workflow) if "upload-artifact" in s.get("uses", ""))
     assert upload["with"]["path"] == "dist/release/"
     assert upload["with"]["if-no-files-found"] == "ignore"

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from release_tool.errors import ReleaseError
-from release_tool.git_repo import GitRepo, run_git, start_git
+from release_tool.git_actions import push_landed
+from release_tool.git_repo import GitRepo, RemoteState, run_git, start_git
 
 IDENTITY = {
     "GIT_AUTHOR_NAME": "A",
@@ -66,3 +67,16 @@ def test_a_started_read_fails_like_run_git(repo: Path) -> None:
     with pytest.raises(ReleaseError) as info:
         call.output()
     assert info.value.message == "git rev-parse failed: fatal: Needed a single revision"
+
+
+def test_push_landed_is_decided_by_the_release_tag() -> None:
+    """The one answer to "did the push land?" (the push step's and the crash recovery's)."""
+    sent = {"refs/heads/master": "c1", "refs/tags/v5.3.0": "c1"}
+    assert push_landed(RemoteState({"master": "c1"}, {"v5.3.0": "c1"}), sent)
+    # Atomic: the tag there means the branch went too, even if it has moved on since.
+    assert push_landed(RemoteState({"master": "c2"}, {"v5.3.0": "c1"}), sent)
+    assert not push_landed(RemoteState({"master": "c0"}, {}), sent)
+    # Someone else's tag of the same name is not our release.
+    assert not push_landed(RemoteState({"master": "c0"}, {"v5.3.0": "c0"}), sent)
+    assert push_landed(RemoteState({"master": "c1"}, {}), {"refs/heads/master": "c1"})
+    assert not push_landed(RemoteState({"master": "c1"}, {}), {})

@@ -9,6 +9,7 @@ back from the sandbox's state and its request log. Also the helpers the downstre
 from __future__ import annotations
 
 import dataclasses
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from release_tool.config import Config, load_config
 from release_tool.errors import ReleaseError, UsageError
 from release_tool.git_repo import GitRepo, clone, run_git
 from release_tool.github_api import GitHub, api_url, release_web_url, web_url
-from release_tool.pipeline import RunResult, apply_plan, plan_release
+from release_tool.pipeline import RunResult, apply_plan, plan_release, run_release
 from release_tool.plan import ReleasePlan
 from release_tool.project import Bump, Project, ReleaseRequest, RetryPolicy
 from release_tool.sandbox import Sandbox
@@ -37,6 +38,8 @@ NOTES = (
     "* Send the proctoring review email in the learner's preferred language\n"
     "* Fix a crash when an exam's due date is removed while an attempt is open"
 )
+# The same notes as the GitHub release and the PR show them: RST bullets as Markdown.
+NOTES_MD = NOTES.replace("* ", "- ")
 
 
 # --- helpers shared with test_downstream.py ------------------------------------------------------
@@ -105,8 +108,9 @@ def writes(sandbox: Sandbox, since: int = 0) -> list[tuple[str, str, int]]:
 
 
 def release_twice_if_it_fails(project: Project, failing_step: str, **request: Any) -> bool:
-    """Release; if that fails (in `failing_step`), run the same command again. Whether it
-    failed."""
+    """Release; if that fails (in `failing_step`), run the same command again, with the BUMP
+    the hint names when the push had landed (a bump word would name the next version).
+    Whether it failed."""
     try:
         release(project, **request)
     except ReleaseError as exc:
@@ -114,6 +118,9 @@ def release_twice_if_it_fails(project: Project, failing_step: str, **request: An
     else:
         return False
     assert f"{failing_step} failed" in failure.message
+    named = re.search(r"with (\S+) \(or current\) as BUMP", failure.hint)
+    if named:
+        request["bump"] = named.group(1)
     release(project, **request)
     return True
 
@@ -140,13 +147,13 @@ def test_release_has_the_changelog_section_as_body(sandbox: Sandbox, tmp_path: P
     planned, result = release(project)
 
     (rel,) = sandbox.state.releases(LIBRARY)
-    assert (rel.tag_name, rel.name, rel.body) == ("v5.3.0", "v5.3.0", NOTES)
+    assert (rel.tag_name, rel.name, rel.body) == ("v5.3.0", "v5.3.0", NOTES_MD)
     assert not rel.draft
     assert not rel.prerelease
     assert result.outputs["release_url"] == f"{sandbox.url}/{LIBRARY}/releases/tag/v5.3.0"
     # The dry-run plan shows the body, and the release URL it predicted is the real one.
     (action,) = step(planned, "github-release").actions
-    assert action.details() == NOTES
+    assert action.details() == NOTES_MD
     assert action.describe() == "create GitHub release 'v5.3.0' for v5.3.0 on " + LIBRARY
     assert release_web_url(sandbox.api_url, LIBRARY, "v5.3.0") == result.outputs["release_url"]
     # The tag is on the remote, at the release commit.
@@ -174,7 +181,7 @@ def test_rerun_after_success_writes_nothing(sandbox: Sandbox, tmp_path: Path) ->
     project = library_project(sandbox, tmp_path)
     release(project)
     before = len(sandbox.requests)
-    again, result = release(project)
+    again, result = release(project, "current")
     assert writes(sandbox, before) == []
     assert result.applied == []
     assert step(again, "github-release").skipped.startswith("already done: release v5.3.0 exists")
@@ -200,16 +207,15 @@ def test_draft_release_is_found_again_not_duplicated(sandbox: Sandbox, tmp_path:
     assert rel.draft
     # GET releases/tags/{tag} never returns a draft: the re-run must still find it.
     before = len(sandbox.requests)
-    again, _ = release(project)
+    again, _ = release(project, "current")
     assert step(again, "github-release").skipped.startswith("already done")
     assert writes(sandbox, before) == []
     assert len(sandbox.state.releases(LIBRARY)) == 1
 
-    # Once the config stops asking for drafts, the same command publishes that draft. The
-    # plan cannot see it (it reads the release by tag, which hides drafts, to spare a request
-    # in the common case): the create's 422 "already_exists" finds it and updates it.
+    # Once the config stops asking for drafts, the same command publishes that draft (GitHub
+    # would accept a second, published release beside it: the plan looks for drafts too).
     published = library_project(sandbox, tmp_path)
-    _, result = release(published)
+    _, result = release(published, "current")
     (rel,) = sandbox.state.releases(LIBRARY)
     assert not rel.draft
     assert result.outputs["release_url"].endswith("/releases/tag/v5.3.0")
@@ -224,7 +230,7 @@ def test_a_changed_release_is_updated_in_place(
         name="hand-edited", message="hand-edited body", prerelease=True
     )
     before = len(sandbox.requests)
-    planned, _ = release(project)
+    planned, _ = release(project, "current")
     (action,) = step(planned, "github-release").actions
     assert action.describe() == (
         "update GitHub release v5.3.0 on openedx/edx-proctoring: name, body, pre-release flag"
@@ -233,7 +239,7 @@ def test_a_changed_release_is_updated_in_place(
         ("PATCH", f"/api/v3/repos/{LIBRARY}/releases/{sandbox.state.releases(LIBRARY)[0].id}")
     ]
     (rel,) = sandbox.state.releases(LIBRARY)
-    assert (rel.name, rel.body, rel.prerelease) == ("v5.3.0", NOTES, False)
+    assert (rel.name, rel.body, rel.prerelease) == ("v5.3.0", NOTES_MD, False)
 
 
 @pytest.mark.parametrize("kind", ["500", "reset", "ratelimit"])
@@ -242,7 +248,7 @@ def test_a_failed_create_converges(sandbox: Sandbox, tmp_path: Path, kind: str) 
     sandbox.add_fault(f"POST /repos/*/releases {kind} 1")
     release_twice_if_it_fails(project, "github-release")
     (rel,) = sandbox.state.releases(LIBRARY)
-    assert rel.body == NOTES
+    assert rel.body == NOTES_MD
     posts = [c for c in api_calls(sandbox) if c[:2] == ("POST", f"/repos/{LIBRARY}/releases")]
     assert [status for *_, status in posts][-1] == 201
     assert sum(1 for *_, status in posts if status == 201) == 1
@@ -256,9 +262,9 @@ def test_a_failed_update_converges(sandbox: Sandbox, tmp_path: Path, github_clie
     )
     for kind in ("500", "reset", "ratelimit"):
         sandbox.add_fault(f"PATCH /repos/*/releases/* {kind} 1")
-        release_twice_if_it_fails(project, "github-release")
+        release_twice_if_it_fails(project, "github-release", bump="current")
         (rel,) = sandbox.state.releases(LIBRARY)
-        assert rel.body == NOTES
+        assert rel.body == NOTES_MD
         github_client().get_repo(LIBRARY).get_release("v5.3.0").update_release(
             name="v5.3.0", message="stale"
         )
@@ -267,18 +273,50 @@ def test_a_failed_update_converges(sandbox: Sandbox, tmp_path: Path, github_clie
 # --- tokens -------------------------------------------------------------------------------------
 
 
-def test_no_token_is_a_usage_error_at_plan_time(sandbox: Sandbox, tmp_path: Path) -> None:
+def test_no_token_plans_on_anonymous_reads_and_a_run_refuses(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
     project = library_project(sandbox, tmp_path, token=None)
     before = len(sandbox.requests)
+    planned = plan(project)
+    # The public release was read anonymously; the downstream needs a user to tell where
+    # its branch goes (the token's, or its fork): not checked.
+    assert api_calls(sandbox, before)[0] == ("GET", f"/repos/{LIBRARY}/releases/tags/v5.3.0", 404)
+    assert all(method == "GET" for method, _, _ in api_calls(sandbox, before))
+    release_step = step(planned, "github-release")
+    assert release_step.actions[0].describe().startswith("create GitHub release 'v5.3.0'")
+    assert "no token: read anonymously; a real run needs one to write" in release_step.notes
+    assert step(planned, "downstream").skipped == "not checked (no token)"
+    (blocker,) = planned.blockers
+    assert blocker.exit_code == 2
+    assert blocker.message == (
+        "no GitHub token, which the GitHub release and the downstream PRs need"
+    )
+    assert "GITHUB_TOKEN" in blocker.hint
+    head = run_git("rev-parse", "HEAD", cwd=project.root)
     with pytest.raises(UsageError) as caught:
-        plan(project)
-    assert caught.value.exit_code == 2
-    assert "no GitHub token" in caught.value.message
-    assert "GITHUB_TOKEN" in caught.value.hint
-    assert api_calls(sandbox, before) == []
+        run_release(project, planned)
+    assert caught.value is blocker
+    assert run_git("rev-parse", "HEAD", cwd=project.root) == head
+    assert writes(sandbox, before) == []
     # Without the steps that need it, no token is needed.
     planned = plan(project, skip=frozenset({"email", "github-release", "downstream"}))
     assert step(planned, "github-release").skipped == "not selected (--skip/--only)"
+    assert planned.blockers == ()
+
+
+def test_no_token_and_a_read_github_refuses_is_not_checked(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    project = library_project(sandbox, tmp_path, token=None)
+    sandbox.add_fault("GET /repos/*/releases/tags/* 403 0")
+    planned = plan(project, skip=frozenset({"email", "downstream"}))
+    release_step = step(planned, "github-release")
+    assert release_step.skipped == "not checked (no token)"
+    assert release_step.notes[0].startswith("anonymous read failed: GitHub refused (403")
+    assert [b.message for b in planned.blockers] == [
+        "no GitHub token, which the GitHub release needs"
+    ]
 
 
 def test_a_rejected_token_is_a_usage_error(sandbox: Sandbox, tmp_path: Path) -> None:

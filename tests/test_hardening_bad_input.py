@@ -119,7 +119,7 @@ def config_line(key: str, new: str) -> Callable[[World], None]:
 DOWNSTREAM_ENTRY = f'repository = "{DOWNSTREAM}"\n'
 
 
-def with_templates(files: dict[str, str]) -> Callable[[World], None]:
+def with_templates(files: dict[str, str | bytes]) -> Callable[[World], None]:
     def spoil(world: World) -> None:
         commit_files(world, {f"release-templates/{k}": v for k, v in files.items()})
         replace_config(
@@ -197,6 +197,30 @@ def tag_pushed_by_maintainer(world: World) -> None:
     assert done.code == 0, done.stderr
 
 
+def rewrite(relpath: str, change: Callable[[bytes], bytes]) -> Callable[[World], None]:
+    """Commit `relpath` with its bytes changed by `change`."""
+
+    def spoil(world: World) -> None:
+        commit_files(world, {relpath: change((world.work / relpath).read_bytes())})
+
+    return spoil
+
+
+def deep_lockfile(world: World) -> None:
+    """package-lock.json, valid JSON but nested 100,000 levels deep in one of its packages."""
+    text = (world.work / "package-lock.json").read_text()
+    deep = '"deep": ' + "[" * 100_000 + "]" * 100_000 + ",\n      "
+    head, found, tail = text.partition('"node_modules/')
+    assert found
+    entry_start = tail.index("{") + 1
+    spoiled = head + found + tail[:entry_start] + "\n      " + deep + tail[entry_start:]
+    commit_files(world, {"package-lock.json": spoiled})
+
+
+#: Stands for the URL of `html_api` (a server answering every request with an HTML page).
+HTML_API = "<html api>"
+
+
 # --- the table ----------------------------------------------------------------------------------
 
 
@@ -268,6 +292,42 @@ CASES: dict[str, Case] = {
             "",
         ),
     ),
+    # -- undecodable and unparsable input ----------------------------------------------------
+    "version file not UTF-8": Case(
+        "edx_proctoring/__init__.py: not UTF-8 (byte 0xe9 at offset 5, line 1)",
+        spoil=rewrite("edx_proctoring/__init__.py", lambda b: b"# caf\xe9\n" + b),
+    ),
+    "changelog not UTF-8": Case(
+        "CHANGELOG.rst: not UTF-8 (byte 0xff at offset",
+        spoil=rewrite("CHANGELOG.rst", lambda b: b.replace(b"Fix a crash", b"Fix a \xff crash")),
+    ),
+    "version file with a NUL byte": Case(
+        "package.json: a NUL byte at offset 2, line 2",
+        spoil=rewrite("package.json", lambda b: b"{\n\0" + b[2:]),
+    ),
+    "changelog with a NUL byte": Case(
+        "CHANGELOG.rst: a NUL byte at offset",
+        spoil=rewrite("CHANGELOG.rst", lambda b: b.replace(b"Fix a crash", b"Fix a \0 crash")),
+    ),
+    "lockfile nested too deeply": Case(
+        "package-lock.json: JSON nested too deeply to read", spoil=deep_lockfile
+    ),
+    "config not UTF-8": Case(
+        "pyproject.toml: not UTF-8 (byte 0xfe",
+        spoil=rewrite("pyproject.toml", lambda b: b"# \xfe\n" + b),
+    ),
+    "config with a byte-order mark": Case(
+        "pyproject.toml starts with a byte-order mark",
+        spoil=rewrite("pyproject.toml", lambda b: b"\xef\xbb\xbf" + b),
+    ),
+    "template not UTF-8": Case(
+        "'commit_message.txt.j2': not UTF-8 (byte 0xe9 at offset 11)",
+        spoil=with_templates({"commit_message.txt.j2": b"release caf\xe9 {{ version }}\n"}),
+    ),
+    "GitHub answers HTML while planning": Case(
+        "GET /repos/openedx/edx-proctoring",
+        env={"RELEASE_TOOL_GITHUB_API": HTML_API},
+    ),
     # -- the repository ----------------------------------------------------------------------
     "dirty tree": Case(
         "uncommitted changes (README.rst)",
@@ -278,7 +338,7 @@ CASES: dict[str, Case] = {
         spoil=lambda w: run_git("checkout", "-qb", "feature", cwd=w.work),
     ),
     "detached HEAD": Case(
-        "detached HEAD", spoil=lambda w: run_git("checkout", "-q", "--detach", cwd=w.work)
+        "HEAD is detached at", spoil=lambda w: run_git("checkout", "-q", "--detach", cwd=w.work)
     ),
     "behind the remote": Case(
         "is behind origin/master",
@@ -431,9 +491,38 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     return build_template(tmp_path_factory.mktemp("bad-input-template"))
 
 
-def _env(world: World, case: Case) -> dict[str, str | None]:
+@pytest.fixture(scope="module")
+def html_api() -> Iterator[str]:
+    """A server that answers every request with 200 and an HTML page (a proxy's login page)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"<html><body>Please sign in to the proxy</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_POST = do_PATCH = do_GET
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _env(world: World, case: Case, html_api: str) -> dict[str, str | None]:
     env: dict[str, str | None] = dict(world.env())
-    env.update(case.env)
+    env.update({k: html_api if v == HTML_API else v for k, v in case.env.items()})
     return env
 
 
@@ -458,14 +547,14 @@ def _check_answer(run: Run, case: Case) -> None:
 @pytest.mark.hardening("bad_input")
 @pytest.mark.parametrize("case", PARAMS)
 def test_bad_input_is_refused_and_changes_nothing(
-    case: Case, template: Template, smtp: SmtpServer, tmp_path: Path
+    case: Case, template: Template, smtp: SmtpServer, html_api: str, tmp_path: Path
 ) -> None:
     world = new_world(template, tmp_path / "world", smtp)
     try:
         if case.spoil is not None:
             case.spoil(world)
         before = frozen(world)
-        run = cli_in_process(world, *case.args, env=_env(world, case))
+        run = cli_in_process(world, *case.args, env=_env(world, case, html_api))
         _check_answer(run, case)
         after = frozen(world)
         changed = sorted(k for k in before if before[k] != after.get(k))

@@ -9,10 +9,12 @@ then run again, undisturbed, and the world must equal that of a release that was
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import make_library
@@ -141,3 +143,41 @@ def test_second_release_at_once_fails_cleanly(library: Path) -> None:
     origin = Path(run_git("remote", "get-url", "origin", cwd=library))
     assert run_git("tag", "-l", "v5.*", cwd=origin).split() == ["v5.2.0", "v5.3.0"]
     assert run_git("rev-list", "--count", "master", cwd=origin) == "5"  # one release commit
+
+
+def _json_run(repo: Path, command: str) -> dict[str, Any]:
+    args = [command, "minor", "--local", "--json", *(["--yes"] if command == "release" else [])]
+    done = subprocess.run(
+        [sys.executable, "-m", "release_tool", "-C", str(repo), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert done.returncode == 0, done.stderr
+    data: dict[str, Any] = json.loads(done.stdout)
+    return data
+
+
+@pytest.mark.parametrize("point", sorted(HOOKS))
+def test_the_dry_run_after_a_kill_plans_what_the_same_command_then_does(
+    point: str, tmp_path: Path
+) -> None:
+    """After a kill, `plan` shows the recovery step and then the release; the real run then
+    applies exactly those actions, in that order."""
+    repo = make_library(tmp_path)
+    name, script = HOOKS[point]
+    hook = repo / ".git" / "hooks" / name
+    hook.write_text(script)
+    hook.chmod(0o755)
+    assert release(repo).returncode == -9
+    hook.unlink()
+
+    dry = _json_run(repo, "plan")["plan"]
+    real = _json_run(repo, "release")
+    planned = [(s["name"], a["description"]) for s in dry["steps"] for a in s["actions"]]
+    applied = [(a["step"], a["action"]) for a in real["result"]["applied"]]
+    assert planned[0][0] == "recover", planned
+    assert planned == applied
+    assert dry["steps"] == real["plan"]["steps"]
+    assert dry["version"] == "5.3.0"

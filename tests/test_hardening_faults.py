@@ -10,14 +10,19 @@ writes here by itself.
 For each point:
 
 - a fault: that one request answers 500, has its connection reset, or is rate-limited (403 with
-  the quota spent); the SMTP send gets a 451, a 554 or a dropped connection. The run either
-  absorbs it (a POST is looked after and repeated) or stops with exit 1 and a one-line error;
-  then the same command is run again, undisturbed;
+  the quota spent); or the sandbox does the work and only then answers 502 or resets the
+  connection (`after:502`, `after:reset`: the answer is lost, the push's refs have moved, the
+  release exists); the SMTP send gets a 451, a 554 or a dropped connection. The run either
+  absorbs it (a POST is looked after and repeated; a push is checked on the remote) or stops
+  with exit 1 and a one-line error; then the same command is run again, undisturbed;
 - a SIGKILL: the release runs as a subprocess, and is killed outright (with its git children)
   the moment the sandbox has done that write, before the answer reaches it (for the API, from
   the sandbox's observer; for a push, from a post-receive hook in the sandbox's bare repository;
   for the email, from the SMTP server's DATA handler, before it accepts the message). The same
-  command is run again.
+  command is run again;
+- an interrupt while the push waits for its answer (the remote has taken it): Ctrl-C to the
+  whole process group, or SIGTERM to the tool alone. The run asks the remote, keeps the
+  release commit and tag, and stops with exit 130; the same command is run again.
 
 Either way, the world afterwards must equal the world after an undisturbed release
 (`hardening_support.snapshot`): the working copy's files and refs, the sandbox's refs, exactly one
@@ -52,6 +57,7 @@ from hardening_support import (
     differences,
     discover_fault_points,
     install_post_receive_kill,
+    install_post_receive_signal,
     kill_group,
     new_world,
     smtp_server,
@@ -61,7 +67,9 @@ from hardening_support import (
 from release_tool.sandbox import Exchange
 
 POINTS = discover_fault_points()
-HTTP_FAULTS = ("500", "reset", "ratelimit")
+# A fault before the request is served, or after it (the remote did the work, the answer
+# is lost: a 502 from a proxy, a dropped connection).
+HTTP_FAULTS = ("500", "reset", "ratelimit", "after:502", "after:reset")
 SMTP_FAULTS = ("451", "554", "drop")
 
 FAULT_CASES = [
@@ -211,6 +219,47 @@ def test_killed_at_a_remote_write_then_the_same_command_converges(
         again = cli_subprocess(world, *RELEASE_ARGS)
         assert again.code == 0, again.stderr
         assert "interrupted release" in again.stderr
+        _compare(baseline, world)
+    finally:
+        world.stop()
+
+
+@pytest.mark.hardening("fault")
+@pytest.mark.parametrize(
+    ("signal_name", "group"),
+    [pytest.param("INT", True, id="Ctrl-C"), pytest.param("TERM", False, id="SIGTERM")],
+)
+def test_interrupted_while_the_push_waits_then_the_same_command_converges(
+    signal_name: str,
+    group: bool,
+    template: Template,
+    smtp: SmtpServer,
+    baseline: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    """The remote took the push; the run is interrupted before git hears so. It asks the
+    remote, keeps the release commit and tag, and stops; the same command finishes."""
+    world = new_world(template, tmp_path / "world", smtp)
+    pid_file = tmp_path / "pid"
+    hook = install_post_receive_signal(world.bare, pid_file, signal_name, group)
+    try:
+        proc = subprocess.Popen(
+            cli_command(world, *RELEASE_ARGS),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **world.env()},
+            start_new_session=True,
+        )
+        pid_file.write_text(str(proc.pid))
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 130, err
+        assert "after origin took the push: the release commit and tag are kept" in err, err
+        assert "delete" not in err
+        assert not (world.work / ".git" / "release-tool.lock").exists()
+        hook.unlink()
+        again = cli_subprocess(world, *RELEASE_ARGS)
+        assert again.code == 0, again.stderr
         _compare(baseline, world)
     finally:
         world.stop()

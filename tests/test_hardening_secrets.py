@@ -135,9 +135,12 @@ def files_with_token(root: Path, token: str = TOKEN) -> list[str]:
     ]
 
 
-def check_streams(run: Run, *, actions: bool, token: str = TOKEN) -> None:
-    assert not leaks(run.stdout, token), run.stdout
-    lines = run.stderr.splitlines()
+def check_streams(run: Run, *, actions: bool, token: str = TOKEN, json_mode: bool = False) -> None:
+    """Workflow commands are on stdout (GitHub's documented channel), on stderr with --json
+    (stdout is the JSON document then): the masks come first there; no other line leaks."""
+    commands, other = (run.stderr, run.stdout) if json_mode else (run.stdout, run.stderr)
+    assert not leaks(other, token), other
+    lines = commands.splitlines()
     masks = [i for i, line in enumerate(lines) if line.startswith("::add-mask::")]
     if actions:
         assert f"::add-mask::{token}" in lines
@@ -186,7 +189,7 @@ def test_no_token_anywhere_after_a_release(
         assert run.code == (1 if fault else 0), run.stderr
         if json_mode:
             assert ("error" in json.loads(run.stdout)) == bool(fault)
-        check_streams(run, actions=in_actions)
+        check_streams(run, actions=in_actions, json_mode=json_mode)
         outputs = [Path(env[k]) for k in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY") if k in env]
         if in_actions:
             assert "version<<" in outputs[0].read_text()  # the Actions files were written

@@ -70,6 +70,9 @@ def test_rehearsal_of_this_repository_succeeds(tmp_path: Path) -> None:
     copy = tmp_path / "release_tool"
     run_git("clone", "-q", str(PROJECT), str(copy), cwd=tmp_path)
     run_git("checkout", "-q", "-B", "main", cwd=copy)
+    # Pushed: the remote-tracking branch is at HEAD (a rehearsal holds the sandbox's branch
+    # where the remote-tracking one is, so a copy ahead of it would have unpushed commits).
+    run_git("update-ref", "refs/remotes/origin/main", "HEAD", cwd=copy)
     code, summary, err = rehearse("patch", "--workspace", str(tmp_path / "ws"), cwd=copy)
     assert code == 0, err
     assert str(summary["tag"]).startswith("v")

@@ -501,6 +501,7 @@ on:
   workflow_dispatch:
     inputs:
       package: {required: true}
+      version: {required: false}
 """
 
 
@@ -520,7 +521,7 @@ def test_workflow_dispatch_is_recorded(sandbox: Sandbox, github_client: Client) 
     )
     assert dispatch.inputs == {"package": "edx-proctoring", "version": "5.3.0"}
     # By the numeric id PyGithub uses once it has the workflow, too.
-    assert workflow.create_dispatch("master")
+    assert workflow.create_dispatch("master", {"package": "edx-when"})
     assert len(sandbox.state.dispatches()) == 2
 
     # PyGithub reports a refused dispatch as False, not as an exception.

@@ -113,3 +113,36 @@ def test_faults_given_at_start(tmp_path: Path) -> None:
         with pytest.raises(requests.exceptions.ConnectionError):
             requests.get(f"{sb.api_url}/user", timeout=10)
         assert [f for f, _ in sb.faults] == [Fault("*", "/api/v3/user", "reset", None)]
+
+
+def test_an_after_fault_does_the_work_then_loses_the_answer(
+    sandbox: Sandbox, github_client: Client
+) -> None:
+    """`after:502`: the release is created, and only then does the client get a 502."""
+    repo = github_client().get_repo(LIBRARY)
+    fault = sandbox.add_fault("POST /repos/*/releases after:502 1")
+    assert str(fault) == "POST /repos/*/releases after:502 1"
+    with pytest.raises(github.GithubException) as failed:
+        repo.create_git_release("v5.3.0", "5.3.0", "notes")
+    assert failed.value.status == 502
+    assert sandbox.faults == []
+    assert [r.tag_name for r in sandbox.state.releases(LIBRARY)] == ["v5.3.0"]  # done anyway
+
+
+def test_an_after_fault_on_a_push_updates_the_refs_and_loses_the_answer(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    url = sandbox.git_url(LIBRARY)
+    work = tmp_path / "work"
+    run_git("clone", "-q", url, str(work), cwd=tmp_path, env=auth_environment(url, None))
+    (work / "f.txt").write_text("f\n")
+    run_git("add", "f.txt", cwd=work)
+    run_git("commit", "-q", "-m", "f", cwd=work)
+    sandbox.add_fault(f"POST /{LIBRARY}.git/git-receive-pack after:reset")
+    repo = GitRepo(work, MAINTAINER_TOKEN)
+    with pytest.raises(StepFailed):
+        repo.push("origin", ["master"])
+    assert sandbox.store.ref(LIBRARY, "refs/heads/master") == (
+        run_git("rev-parse", "HEAD", cwd=work),
+        "commit",
+    )

@@ -54,8 +54,10 @@ def test_state_survives_a_restart(
     repo.create_git_ref("refs/heads/topic", repo.create_git_commit("a", tree, [head]).sha)
     pr = repo.create_pull(base="master", head="topic", title="topic", body="")
     pr.add_to_labels("dependencies")
-    pr.create_review_request(reviewers=["reviewer"])
-    repo.create_file(".github/workflows/w.yml", "ci", "on: workflow_dispatch\n")
+    pr.create_review_request(reviewers=["edx-platform-reviewer"])
+    repo.create_file(
+        ".github/workflows/w.yml", "ci", "on:\n  workflow_dispatch:\n    inputs:\n      a: {}\n"
+    )
     assert repo.get_workflow("w.yml").create_dispatch("master", {"a": "b"})
     github_client(OUTSIDER_TOKEN).get_repo(DOWNSTREAM).create_fork()
     repo_id = repo.id
@@ -76,7 +78,7 @@ def test_state_survives_a_restart(
         assert repo.get_release("v1.0.0").id == release.id
         restored = repo.get_pull(pr.number)
         assert [lb.name for lb in restored.labels] == ["dependencies"]
-        assert [u.login for u in restored.requested_reviewers] == ["reviewer"]
+        assert [u.login for u in restored.requested_reviewers] == ["edx-platform-reviewer"]
         assert [f.full_name for f in repo.get_forks()] == [f"{OUTSIDER}/edx-platform"]
         assert [d.inputs for d in again.state.dispatches(DOWNSTREAM)] == [{"a": "b"}]
         # Ids and numbers keep counting where they were.

@@ -7,16 +7,22 @@ reviewers). The base is not read again: what a dry run printed is what happens, 
 base moved meanwhile (GitHub merges the PR 3-way; the summary says when the base moved). Every
 point of that sequence is safe to die at: the re-run's plan sees what exists and does the rest.
 
-`DispatchWorkflowAction` runs the downstream's own upgrade workflow (workflow_dispatch).
+When the plan could not compare the dependencies of the pinned release and the new one (the
+new one was not on the index yet), `dependency_check` does it first, once the index lists the
+new version: a difference refuses the edit before anything is written.
+
+`DispatchWorkflowAction` (the `dispatch` strategy) is in `dispatch`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+from release_tool.downstream.metadata import DependencyCheck
 from release_tool.downstream.pins import FileChange
 from release_tool.files.write import unified_diff
-from release_tool.github_api import GitHub, PullInfo
+from release_tool.github_api import GitHub, GitHubError, PullInfo
 from release_tool.plan import Outcome, RunState
 
 STEP = "downstream"
@@ -46,6 +52,9 @@ class DownstreamPRAction:
     pull: PullInfo | None  # the open PR found while planning
     update_branch: bool
     pull_changes: tuple[tuple[str, str], ...] = ()  # fields to PATCH on the open PR
+    # Compare the pinned release's dependencies with the new one's before writing (the plan
+    # could not: the new version was not on the index yet).
+    dependency_check: DependencyCheck | None = None
     step: str = STEP
 
     @property
@@ -90,6 +99,30 @@ class DownstreamPRAction:
         diffs = "".join(unified_diff(c.path, c.edit.old_text, c.edit.new_text) for c in self.files)
         return "\n".join(lines) + "\n" + diffs
 
+    def data(self) -> dict[str, Any]:
+        pull = self.pull
+        return {
+            "action": "pull-request",
+            "repository": self.repository,
+            "push_to": self.push_to,
+            "fork": self.fork,
+            "create_fork": self.fork and not self.fork_exists,
+            "branch": self.branch,
+            "base": self.base,
+            "base_commit": self.base_commit,
+            "writes_commit": self.writes_commit,
+            "pull_request": None if pull is None else {"number": pull.number, "url": pull.html_url},
+            "title": self.title,
+            "body": self.body,
+            "labels": list(self.labels),
+            "reviewers": list(self.reviewers),
+            "commit_message": self.commit_message,
+            "files": [
+                {"path": c.path, "diff": unified_diff(c.path, c.edit.old_text, c.edit.new_text)}
+                for c in self.files
+            ],
+        }
+
     def apply(self, state: RunState) -> Outcome:
         """Write the commit on the planned base commit, point the branch, open or update the PR.
 
@@ -102,6 +135,8 @@ class DownstreamPRAction:
         """
         gh = self.gh
         pull = self.pull
+        if self.dependency_check is not None:
+            self.dependency_check.run(wait=True)
         if self.writes_commit:
             push_to = self.push_to
             if self.fork:
@@ -142,34 +177,20 @@ class DownstreamPRAction:
                 pull = gh.update_pull(self.repository, pull.number, dict(self.pull_changes))
         if labels:
             gh.add_labels(self.repository, pull.number, labels)
+        refused = ""
         if reviewers:
-            gh.request_reviewers(self.repository, pull.number, reviewers)
-        summary = f"{verb} PR #{pull.number} on {self.repository}: {pull.html_url}"
+            try:
+                gh.request_reviewers(self.repository, pull.number, reviewers)
+            except GitHubError as exc:
+                if exc.status != 422:
+                    raise
+                # GitHub refuses a reviewer who is not a collaborator, or the PR's author: the
+                # PR stands without them; the run says so rather than failing after it.
+                refused = f" (reviews not requested from {', '.join(reviewers)}: {exc.message})"
+        summary = f"{verb} PR #{pull.number} on {self.repository}: {pull.html_url}{refused}"
         if self.writes_commit and pull.base_sha and pull.base_sha != self.base_commit:
             summary += (
                 f" (the base moved during the run: the PR is based on {self.base_commit[:12]}, "
                 "GitHub will merge it 3-way)"
             )
         return Outcome(summary, RunState(pr_urls=(pull.html_url,)))
-
-
-@dataclass(frozen=True)
-class DispatchWorkflowAction:
-    """Run the downstream's own upgrade workflow (workflow_dispatch) instead of editing."""
-
-    gh: GitHub = field(repr=False, compare=False)
-    repository: str
-    workflow: str
-    ref: str
-    inputs: tuple[tuple[str, str], ...]
-    step: str = STEP
-
-    def describe(self) -> str:
-        return f"run workflow {self.workflow} on {self.repository} (ref {self.ref})"
-
-    def details(self) -> str:
-        return "\n".join(f"{key}: {value}" for key, value in self.inputs)
-
-    def apply(self, state: RunState) -> Outcome:
-        self.gh.dispatch(self.repository, self.workflow, ref=self.ref, inputs=dict(self.inputs))
-        return Outcome(f"dispatched {self.workflow} on {self.repository}")

@@ -8,6 +8,11 @@ pin lines are edited with `files.requirements.update_pins` (pure, all or nothing
 file, a pin newer than the release or an unparseable pin is an error now, before anything is
 written).
 
+With the release's `tag`, a git URL pin moves to that tag from any ref, once `GitUrls` has
+checked that the URL names the released repository (its canonical name: an old owner's
+name redirects to it). A file whose header says it is generated is refused when
+`refuse_generated` (the `edit` strategy, unless `allow_generated`).
+
 `expected_tree` is the sha the base's tree has once the edits are applied (computed locally
 from the non-recursive trees of the root and of the directories on the changed paths), and the
 files' real modes: how the plan tells whether an open PR is current.
@@ -25,7 +30,8 @@ from release_tool.config import DownstreamConfig
 from release_tool.downstream.objects import tree_sha_after
 from release_tool.downstream.reads import BaseFiles, entry_key, is_file
 from release_tool.errors import FileEditError, UsageError
-from release_tool.files.requirements import PinEdit, update_pins
+from release_tool.files.generated import generated_by
+from release_tool.files.requirements import GitUrl, PinEdit, git_urls, update_pins
 from release_tool.github_api import GitHub, TreeEntry
 from release_tool.versions import Version
 
@@ -75,6 +81,45 @@ def base_files(gh: GitHub, entry: DownstreamConfig, index: int, base: str) -> Ba
     return BaseFiles(gh, repo, head.commit, head.tree, f"{repo}@{base}")
 
 
+class GitUrls:
+    """Whether a git URL names the released repository: by name (case-insensitive), else by
+    canonical name (one GET per repository, following a rename's redirect)."""
+
+    def __init__(self, gh: GitHub, library: str) -> None:
+        from urllib.parse import urlsplit
+
+        self.gh, self.library = gh, library
+        self.hosts = {"github.com", "www.github.com", urlsplit(gh.web).netloc.lower()}
+        self._canonical: dict[str, str | None] = {}
+
+    def canonical(self, full_name: str) -> str | None:
+        key = full_name.lower()
+        if key not in self._canonical:
+            info = self.gh.repository(full_name)
+            self._canonical[key] = info.full_name.lower() if info else None
+        return self._canonical[key]
+
+    def check(self, where: str, url: GitUrl, package: str) -> None:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url.url)
+        host = parts.netloc.rpartition("@")[2].lower()
+        names = [p for p in parts.path.split("/") if p]
+        named = "/".join(names).removesuffix(".git") if len(names) == 2 else ""
+        if host in self.hosts and named:
+            if named.lower() == self.library.lower():
+                return
+            mine = self.canonical(self.library)
+            if mine is not None and self.canonical(named) == mine:
+                return
+        raise FileEditError(
+            f"{where} line {url.line} installs {package} from {url.url}, which is not "
+            f"{self.library}",
+            f"point that line at {self.library} (or replace it with {package}==<version>) "
+            "by hand, then re-run",
+        )
+
+
 def read_pins(
     gh: GitHub,
     entry: DownstreamConfig,
@@ -83,13 +128,20 @@ def read_pins(
     package: str,
     version: Version,
     files: BaseFiles | None = None,
+    *,
+    tag: str | None = None,
+    library: str | None = None,
+    refuse_generated: bool = False,
 ) -> Pins:
     """Read `base`'s commit, the files the config names, and edit their pins (nothing written).
 
     Requests: the branch (unless `files` already read it); one contents listing per literal
     directory of the globs; each distinct matched blob once; a constraints file outside those
-    directories is read with `GET contents/{path}` (a 404 when it does not exist).
+    directories is read with `GET contents/{path}` (a 404 when it does not exist); a git URL
+    naming another repository than `library`, that repository and the library (to compare
+    their canonical names).
     """
+    urls = GitUrls(gh, library) if library else None
     repo = entry.repository
     files = files or base_files(gh, entry, index, base)
     chosen: dict[str, TreeEntry] = {}
@@ -117,16 +169,30 @@ def read_pins(
 
     def edit_of(path: str, text: str, constraints: bool) -> PinEdit:
         try:
-            return update_pins(
+            if urls is not None:
+                for url in git_urls(path, text, package):
+                    urls.check(path, url, package)
+            edit = update_pins(
                 path,
                 text,
                 package,
                 version.pep440,
                 raise_lower_bound=entry.raise_lower_bound,
                 is_constraints=constraints,
+                tag=tag,
+                move_held=entry.move_held,
             )
         except FileEditError as exc:
             raise FileEditError(f"{repo}@{base}: {exc.message}", exc.hint) from None
+        generated = generated_by(text) if refuse_generated and edit.changed else None
+        if generated is not None:
+            raise UsageError(
+                f"{repo}@{base}: {path} is a generated file (its header says "
+                f"{generated!r}): editing its pins by hand would not survive its regeneration",
+                f'use strategy = "relock" for {repo} (its own tool regenerates the file), or '
+                "allow_generated = true to edit it anyway",
+            )
+        return edit
 
     edits = []
     for path, blob in chosen.items():

@@ -4,7 +4,8 @@
   `strategy` is not set and `relock.detect` finds a resolver (`resolver`, `compile` or
   `exports` set, or a uv.lock at the base's root: one listing), else `edit`;
 * `strategy = "relock"`: see `relock` (the lock inputs read, the resolver run at plan time when
-  the version is on the index, else at apply time after waiting for it);
+  the version is on the index, else at apply time after waiting for it; its PR is built by
+  `pr.pr_action`);
 * `strategy = "edit"`: resolve where the change goes (`reads.resolve_target`), read and edit
   the pins (`pins.read_pins`), then look for the tool's open pull request
   (`pulls?head=OWNER:BRANCH`). When there is one, decide whether it is current from its commit
@@ -21,25 +22,41 @@ labels, its reviewers.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from release_tool import rendering
 from release_tool.config import Config, DownstreamConfig
 from release_tool.downstream import relock
-from release_tool.downstream.actions import (
-    STEP,
-    DispatchWorkflowAction,
-    DownstreamPRAction,
+from release_tool.downstream.actions import STEP, DownstreamPRAction
+from release_tool.downstream.dispatch import plan_dispatch, render_inputs
+from release_tool.downstream.metadata import DependencyCheck, PackageIndex
+from release_tool.downstream.pins import (
+    FileChange,
+    base_files,
+    expected_tree,
+    read_pins,
+    version_key,
 )
-from release_tool.downstream.pins import base_files, read_pins
-from release_tool.downstream.pr import Upgrade, pr_action
 from release_tool.downstream.reads import BaseFiles, Target, entry_key, resolve_target
 from release_tool.downstream.relock import RelockAction, RelockSettings
+from release_tool.downstream.review import (
+    check_reviewers,
+    major_jump,
+    marked_version,
+    marker,
+    releases_between,
+)
+from release_tool.downstream.upgrade import Upgrade
 from release_tool.errors import UsageError
+from release_tool.files.requirements import HeldPin, PinChange
 from release_tool.github_api import GitHub
 from release_tool.plan import Action, RunState, StepPlan
+from release_tool.versions import Version
 
-__all__ = ["RelockSettings", "Upgrade", "plan_downstream", "render_inputs"]
+__all__ = ["RelockSettings", "Upgrade", "plan_downstream", "render_inputs", "template_context"]
 
 
 def plan_downstream(
@@ -48,29 +65,33 @@ def plan_downstream(
     upgrade: Upgrade,
     *,
     templates: Path | None = None,
+    index: PackageIndex | None = None,
     relock_settings: RelockSettings | None = None,
 ) -> StepPlan:
-    """The downstream step for every configured entry, with reads only."""
+    """The downstream step for every configured entry, with reads only. `index` is the
+    library's package index (default: `index_url`, waited on for `index_timeout`)."""
     if not config.downstream:
         return StepPlan(STEP, skipped="not configured")
+    index = index or PackageIndex(config.index_url, config.index_timeout)
     actions: list[Action] = []
     done: list[str] = []  # entries with nothing to do, and why
     notes: list[str] = []  # what the plan should say besides its actions
     urls: list[str] = []  # open PRs' URLs, known now: reported even if nothing changes
-    for index, entry in enumerate(config.downstream):
+    for number, entry in enumerate(config.downstream):
+        planned: tuple[Action, str] | str
         if entry.strategy == "dispatch":
-            planned = _plan_dispatch(gh, entry, index, upgrade)
+            planned = plan_dispatch(gh, entry, number, upgrade, index)
         elif entry.strategy == "edit":
-            planned = _plan_edit(gh, entry, index, upgrade, templates, urls)
+            planned = _plan_edit(gh, entry, number, upgrade, templates, urls, index)
         else:
             settings = relock_settings or RelockSettings()
-            planned = _plan_relock(gh, entry, index, upgrade, templates, urls, settings)
+            planned = _plan_relock(gh, entry, number, upgrade, templates, urls, index, settings)
         if isinstance(planned, str):
             done.append(planned)
         else:
             action, note = planned
             actions.append(action)
-            notes += [note] if note else []
+            notes += [line for line in note.split("\n") if line]
     pending = tuple(
         a.repository
         for a in actions
@@ -89,20 +110,29 @@ def _plan_relock(
     upgrade: Upgrade,
     templates: Path | None,
     urls: list[str],
+    package_index: PackageIndex,
     settings: RelockSettings,
 ) -> tuple[Action, str] | str:
     """`relock`, or `edit` when the strategy is not set and no resolver is detected."""
     target = resolve_target(gh, entry, index)
+    # Every read and write names the canonical repository (see `_plan_edit`).
+    entry = dataclasses.replace(entry, repository=target.repository or entry.repository)
     files = base_files(gh, entry, index, target.base)
     resolver = relock.detect(entry, files)
     if resolver is None:
         if entry.strategy == "relock":
             relock.refuse_undetected(gh, entry, index, files)
-        return _plan_edit(gh, entry, index, upgrade, templates, urls, target, files)
-    return relock.plan_relock(
+        return _plan_edit(gh, entry, index, upgrade, templates, urls, package_index, target, files)
+    planned = relock.plan_relock(
         gh, entry, index, upgrade, target, files, resolver,
         settings=settings, templates=templates, urls=urls,
     )  # fmt: skip
+    if target.renamed_note:
+        if isinstance(planned, str):
+            return f"{target.renamed_note}; {planned}"
+        action, note = planned
+        return action, "\n".join(x for x in (target.renamed_note, note) if x)
+    return planned
 
 
 def _plan_edit(
@@ -112,6 +142,7 @@ def _plan_edit(
     upgrade: Upgrade,
     templates: Path | None,
     urls: list[str],
+    package_index: PackageIndex,
     target: Target | None = None,
     files: BaseFiles | None = None,
 ) -> tuple[Action, str] | str:
@@ -123,77 +154,196 @@ def _plan_edit(
             "downstream be re-locked (strategy = 'relock')",
         )
     target = target or resolve_target(gh, entry, index)
+    # Every read and write names the canonical repository: a renamed one's old name answers
+    # writes with a 307 nothing follows.
+    entry = dataclasses.replace(entry, repository=target.repository or entry.repository)
+    notes = [target.renamed_note] if target.renamed_note else []
     repo, base = entry.repository, target.base
-    pins = read_pins(gh, entry, index, base, upgrade.package, upgrade.version, files)
+    pins = read_pins(
+        gh,
+        entry,
+        index,
+        base,
+        upgrade.package,
+        upgrade.version,
+        files,
+        tag=upgrade.tag,
+        library=upgrade.repository,
+        refuse_generated=not entry.allow_generated,
+    )
+    notes += _held_notes(repo, pins.edits, upgrade)
     branch = entry.branch.format(package=upgrade.package)
     pull = gh.open_pull(repo, target.head_owner, branch)
     if pull is not None:
         urls.append(pull.html_url)
+        ahead = marked_version(pull.body, upgrade.package)
+        if ahead is not None and ahead > _packaging(upgrade.version):
+            return (
+                f"{repo}: PR #{pull.number} ({pull.html_url}) upgrades {upgrade.package} to "
+                f"{ahead}, newer than {upgrade.version}: left as it is"
+            )
     if pins.already_current:
         where = f" (PR #{pull.number} {pull.html_url} is still open)" if pull else ""
-        return f"{repo}@{base} already pins {upgrade.package} {upgrade.version}{where}"
+        return "; ".join(
+            [*notes, f"{repo}@{base} already pins {upgrade.package} {upgrade.version}{where}"]
+        )
 
-    return pr_action(
-        gh, entry, upgrade, target, pins.files, pins.changes, pull, templates=templates
+    changes = pins.changes
+    olds = [x.old for c in changes for x in c.edit.changes]
+    check: DependencyCheck | None = None
+    if entry.check_dependencies:
+        check = DependencyCheck(
+            package_index, upgrade.package, tuple(olds), upgrade.version.pep440, repo
+        )
+        if check.run(wait=False):
+            check = None  # compared now, and the same
+        else:
+            notes.append(
+                f"{repo}: the dependencies of {upgrade.package} {upgrade.version} are compared "
+                f"with the pinned release's once it is on {package_index.url}, before anything "
+                "is written"
+            )
+    held = tuple((e.path, h) for _, e, _ in pins.edits for h in e.held)
+    context = template_context(
+        upgrade, changes, downstream=repo, base=base, branch=branch, held=held
     )
+    title = _render("github/pr_title.txt.j2", context, templates).strip()
+    body = _render("github/pr_body.md.j2", context, templates).strip() + "\n"
+    body += "\n" + marker(upgrade.package, upgrade.version.pep440) + "\n"
+    message = _render("github/downstream_commit.txt.j2", context, templates).strip() + "\n"
+
+    labels, reviewers = entry.labels, entry.reviewers
+    if context["major_from"] is not None:
+        title = entry.major_title_prefix + title
+        labels = (*labels, entry.major_label) if entry.major_label else labels
+        notes.append(
+            f"{repo}: a major upgrade ({context['major_from']} → {upgrade.version}): flagged"
+        )
+    if not target.can_triage and (labels or reviewers):
+        # Without triage access GitHub refuses both; the PR is still worth opening.
+        notes.append(
+            f"{repo}: labels and reviewers skipped (the token's user has no triage "
+            "access there; a maintainer can add them)"
+        )
+        labels, reviewers = (), ()
+    update_branch = False
+    expected: str | None = None
+    pull_changes: list[tuple[str, str]] = []
+    if pull is not None:
+        # Current means: a commit on the planned base whose tree is that base plus our edits.
+        # A few reads (the PR's commit, the trees on the changed paths), never the whole tree.
+        head = gh.commit(target.push_to, pull.head_sha)
+        expected, changes = expected_tree(pins.files, changes)
+        update_branch = head is None or head.parents != (pins.commit,) or head.tree != expected
+        for key, want, have in (
+            ("title", title, pull.title),
+            ("body", body, pull.body),
+            ("base", base, pull.base),
+        ):
+            if want != have:
+                pull_changes.append((key, want))
+        have_labels = {x.lower() for x in pull.labels}
+        labels = tuple(x for x in labels if x.lower() not in have_labels)
+        have_reviewers = {x.lower() for x in pull.reviewers}
+        reviewers = tuple(x for x in reviewers if x.lower() not in have_reviewers)
+    if reviewers:
+        author = pull.author if pull is not None else gh.login()
+        reviewers, left_out = check_reviewers(gh, repo, reviewers, author)
+        notes += left_out
+    if pull is not None and not (update_branch or pull_changes or labels or reviewers):
+        return "; ".join([*notes, f"{repo}: PR #{pull.number} is up to date ({pull.html_url})"])
+    action = DownstreamPRAction(
+        gh=gh,
+        repository=repo,
+        push_to=target.push_to,
+        fork=target.fork,
+        fork_exists=target.fork_exists,
+        head_owner=target.head_owner,
+        base=base,
+        base_commit=pins.commit,
+        base_tree=pins.tree,
+        branch=branch,
+        files=changes,
+        expected_tree=expected,
+        commit_message=message,
+        title=title,
+        body=body,
+        labels=labels,
+        reviewers=reviewers,
+        pull=pull,
+        update_branch=update_branch,
+        pull_changes=tuple(pull_changes),
+        dependency_check=check,
+    )
+    return action, "\n".join(notes)
 
 
-def render_inputs(
-    entry: DownstreamConfig, index: int, upgrade: Upgrade
-) -> tuple[tuple[str, str], ...]:
-    context = {
+def _packaging(version: Version) -> Any:
+    from packaging.version import Version as PackagingVersion
+
+    return PackagingVersion(version.pep440)
+
+
+def _held_notes(repo: str, edits: Sequence[Any], upgrade: Upgrade) -> list[str]:
+    """A note per constraint pin left alone (a hold with a reason)."""
+    return [
+        f"{repo}: {edit.path} line {h.line} holds {upgrade.package}=={h.version} ({h.reason}): "
+        "left alone (move_held = true moves it)"
+        for _, edit, _ in edits
+        for h in edit.held
+    ]
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+
+def _change_dict(change: PinChange) -> dict[str, Any]:
+    return {"line": change.line, "old": change.old, "new": change.new, "kind": change.kind}
+
+
+def template_context(
+    upgrade: Upgrade,
+    changes: Sequence[FileChange],
+    *,
+    downstream: str,
+    base: str,
+    branch: str,
+    held: Sequence[tuple[str, HeldPin]] = (),
+) -> dict[str, Any]:
+    files = [
+        {
+            "path": c.path,
+            "constraints": c.constraints,
+            "changes": [_change_dict(x) for x in c.edit.changes],
+        }
+        for c in changes
+    ]
+    olds = {x.old for c in changes for x in c.edit.changes if x.old != upgrade.version.pep440}
+    pinned = [x.old for c in changes for x in c.edit.changes]
+    return {
         "package": upgrade.package,
         "version": upgrade.version.pep440,
         "previous_version": upgrade.previous.pep440 if upgrade.previous else None,
+        "previous_versions": sorted(olds, key=version_key),
         "tag": upgrade.tag,
         "release_url": upgrade.release_url,
         "repository": upgrade.repository,
+        "repository_url": upgrade.repository_url,
         "notes": upgrade.notes,
-        "downstream": entry.repository,
+        "files": files,
+        "constraints": [f for f in files if f["constraints"]],
+        "downstream": downstream,
+        "base": base,
+        "branch": branch,
+        "releases": releases_between(upgrade, pinned),
+        "major_from": major_jump(upgrade, pinned),
+        "held": [
+            {"path": path, "line": h.line, "version": h.version, "reason": h.reason}
+            for path, h in held
+        ],
+        "relock": None,
     }
-    return tuple(
-        (key, rendering.render_string(value, context, what=f"{entry_key(index)}.inputs.{key}"))
-        for key, value in entry.inputs.items()
-    )
 
 
-def _plan_dispatch(
-    gh: GitHub, entry: DownstreamConfig, index: int, upgrade: Upgrade
-) -> tuple[Action, str] | str:
-    """The entry's dispatch action, or why there is nothing to do."""
-    repo_name = entry.repository
-    if not entry.workflow:
-        raise UsageError(
-            f"{entry_key(index)}: strategy = 'dispatch' needs `workflow`",
-            "name the workflow file, e.g. workflow = 'upgrade-one-python-dependency.yml'",
-        )
-    repo = gh.repository(repo_name)
-    if repo is None:
-        raise UsageError(
-            f"{entry_key(index)}.repository: {repo_name} not found",
-            "check the name, and that the token can see the repository",
-        )
-    if not repo.can_push:
-        raise UsageError(
-            f"dispatching a workflow on {repo_name} needs write access, which "
-            "the token's user does not have",
-            "use a token with actions write access there, or strategy = 'edit'",
-        )
-    base = entry.base or repo.default_branch
-    inputs = render_inputs(entry, index, upgrade)
-    if entry.files:
-        pins = read_pins(gh, entry, index, base, upgrade.package, upgrade.version)
-        if pins.already_current:
-            return f"{repo_name}@{base} already pins {upgrade.package} {upgrade.version}"
-    branch = dict(inputs).get("branch")
-    if branch:
-        # The workflow opens its PR from the `branch` input: if that PR is open, it has run.
-        pull = gh.open_pull(repo_name, repo_name.split("/", 1)[0], branch)
-        if pull is not None:
-            return f"{repo_name}: the workflow's PR #{pull.number} is open ({pull.html_url})"
-    if not gh.workflow_exists(repo_name, entry.workflow):
-        raise UsageError(
-            f"{entry_key(index)}.workflow: {entry.workflow} not found in {repo_name}",
-            "name a file under .github/workflows/ of that repository",
-        )
-    return DispatchWorkflowAction(gh, repo_name, entry.workflow, base, inputs), ""
+def _render(name: str, context: dict[str, Any], templates: Path | None) -> str:
+    return rendering.render(name, context, override_dir=templates)

@@ -11,7 +11,6 @@ reviewers differ.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,23 +19,12 @@ from release_tool.config import DownstreamConfig
 from release_tool.downstream.actions import DownstreamPRAction
 from release_tool.downstream.pins import FileChange, expected_tree, version_key
 from release_tool.downstream.reads import BaseFiles, Target
+from release_tool.downstream.review import check_reviewers, major_jump, releases_between
+from release_tool.downstream.upgrade import Upgrade
 from release_tool.files.requirements import PinChange
 from release_tool.github_api import GitHub, PullInfo
-from release_tool.versions import Version
 
-
-@dataclass(frozen=True)
-class Upgrade:
-    """What is being rolled out downstream: the release, and how to link to it."""
-
-    package: str
-    version: Version
-    tag: str
-    notes: str
-    release_url: str
-    repository: str  # the library, owner/name
-    repository_url: str
-    previous: Version | None = None
+__all__ = ["Upgrade", "pr_action", "template_context"]
 
 
 def pr_action(
@@ -63,10 +51,10 @@ def pr_action(
     message = _render("github/downstream_commit.txt.j2", context, templates).strip() + "\n"
 
     labels, reviewers = entry.labels, entry.reviewers
-    note = ""
+    notes: list[str] = []
     if not target.can_triage and (labels or reviewers):
         # Without triage access GitHub refuses both; the PR is still worth opening.
-        note = (
+        notes.append(
             f"{repo}: labels and reviewers skipped (the token's user has no triage "
             "access there; a maintainer can add them)"
         )
@@ -91,8 +79,13 @@ def pr_action(
         labels = tuple(x for x in labels if x.lower() not in have_labels)
         have_reviewers = {x.lower() for x in (*pull.reviewers, pull.author)}
         reviewers = tuple(x for x in reviewers if x.lower() not in have_reviewers)
-        if not (update_branch or pull_changes or labels or reviewers):
-            return f"{repo}: PR #{pull.number} is up to date ({pull.html_url})"
+    if reviewers:
+        # Those GitHub would refuse (the PR's author, a non-collaborator) are left out now.
+        author = pull.author if pull is not None else gh.login()
+        reviewers, left_out = check_reviewers(gh, repo, reviewers, author)
+        notes += left_out
+    if pull is not None and not (update_branch or pull_changes or labels or reviewers):
+        return "; ".join([*notes, f"{repo}: PR #{pull.number} is up to date ({pull.html_url})"])
     action = DownstreamPRAction(
         gh=gh,
         repository=repo,
@@ -115,7 +108,7 @@ def pr_action(
         update_branch=update_branch,
         pull_changes=tuple(pull_changes),
     )
-    return action, note
+    return action, "\n".join(notes)
 
 
 # --- rendering -----------------------------------------------------------------------------------
@@ -137,6 +130,7 @@ def template_context(
         for c in changes
     ]
     olds = {x.old for c in changes for x in c.edit.changes if x.old != upgrade.version.pep440}
+    pinned = [x.old for c in changes for x in c.edit.changes]
     return {
         "package": upgrade.package,
         "version": upgrade.version.pep440,
@@ -152,6 +146,9 @@ def template_context(
         "downstream": downstream,
         "base": base,
         "branch": branch,
+        "releases": releases_between(upgrade, pinned),
+        "major_from": major_jump(upgrade, pinned),
+        "held": [],
         "relock": None,
     }
 

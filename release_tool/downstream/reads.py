@@ -24,7 +24,7 @@ from fnmatch import fnmatchcase
 
 from release_tool.config import DownstreamConfig
 from release_tool.errors import UsageError
-from release_tool.github_api import GitHub, TreeEntry
+from release_tool.github_api import GitHub, GitHubError, RepoInfo, TreeEntry
 
 # Regular files only: a symlink's blob is its target path, a submodule is not a file.
 _FILE_MODES = ("100644", "100755")
@@ -162,7 +162,13 @@ class BaseFiles:
 @dataclass(frozen=True)
 class Target:
     """Where an entry's change goes: its base branch, and the repository the branch lives in
-    (the downstream itself, or the token user's fork when that user may not push there)."""
+    (the downstream itself, or the token user's fork when that user may not push there).
+
+    `repository` is the downstream's canonical name: GitHub answers a renamed (or
+    transferred) repository's old name with a redirect (301 on reads, which the read
+    follows; 307 on writes, which nothing follows), so every write names this one.
+    `configured` is the name the configuration gives, when it is another spelling.
+    """
 
     base: str
     fork: bool
@@ -170,26 +176,78 @@ class Target:
     head_owner: str
     fork_exists: bool
     can_triage: bool
+    repository: str = ""
+    configured: str | None = None  # the configured name, when it differs from `repository`
+
+    @property
+    def renamed_note(self) -> str:
+        """What the plan says about a renamed repository ("" when it was not renamed)."""
+        if self.configured is None:
+            return ""
+        return (
+            f"{self.configured} is now {self.repository} (GitHub redirects the old name; "
+            "every write goes to the new one: update the configuration)"
+        )
 
 
-def resolve_target(gh: GitHub, entry: DownstreamConfig, index: int) -> Target:
-    """The entry's `Target`: GET the repository; with a fork, also the login and the fork."""
+def same_repository(one: str, other: str) -> bool:
+    """Whether two `owner/name`s are the same repository's (GitHub's names ignore case)."""
+    return one.lower() == other.lower()
+
+
+def canonical_repository(
+    gh: GitHub, entry: DownstreamConfig, index: int
+) -> tuple[RepoInfo, str | None]:
+    """(the repository, under its canonical name; the configured name if it differs other
+    than in case): one GET, which follows a rename's 301."""
     repo = gh.repository(entry.repository)
     if repo is None:
         raise UsageError(
             f"{entry_key(index)}.repository: {entry.repository} not found",
             "check the name, and that the token can see the repository",
         )
+    moved = None if same_repository(repo.full_name, entry.repository) else entry.repository
+    return repo, moved
+
+
+def resolve_target(gh: GitHub, entry: DownstreamConfig, index: int) -> Target:
+    """The entry's `Target`: GET the repository (following a rename to its canonical name);
+    with a fork, also the login and the fork."""
+    repo, moved = canonical_repository(gh, entry, index)
+    full_name = repo.full_name
     base = entry.base or repo.default_branch
-    owner, name = entry.repository.split("/", 1)
+    owner, name = full_name.split("/", 1)
     if not (entry.fork or not repo.can_push):
-        return Target(base, False, entry.repository, owner, True, repo.can_triage)
-    login = gh.login()
+        return Target(base, False, full_name, owner, True, repo.can_triage, full_name, moved)
+    if gh.is_app:  # an installation token has no user: no fork to push to, no GET /user
+        raise UsageError(
+            f"{entry_key(index)}: the GitHub App cannot push to {entry.repository}"
+            + (" (fork = true)" if entry.fork else "")
+            + ", and an App has no account to fork into",
+            f"install the App on {entry.repository} with contents and pull requests write "
+            "(and drop fork = true), or use a user's token (GITHUB_TOKEN)",
+        )
+    try:
+        login = gh.login()
+    except GitHubError as exc:
+        if exc.status != 403:
+            raise
+        # An App installation token acts for no user: it has no namespace to fork into.
+        raise UsageError(
+            f"{entry_key(index)}: the token may not push to {entry.repository}, and cannot "
+            f"fork it (GET /user answered 403: a GitHub App installation token has no user)",
+            f"install the app on {entry.repository} with Contents and Pull requests write "
+            "access, or use a personal token of a user who may push there or fork it",
+        ) from exc
     push_to = f"{login}/{name}"
     existing = gh.repository(push_to)
-    if existing is not None and existing.fork_of != entry.repository:
+    if existing is not None and not same_repository(existing.fork_of or "", full_name):
         raise UsageError(
-            f"{push_to} exists and is not a fork of {entry.repository}",
-            f"rename or delete it, or use a token whose user may push to {entry.repository}",
+            f"{push_to} exists and is not a fork of {full_name}",
+            f"rename or delete it, or use a token whose user may push to {full_name}",
         )
-    return Target(base, True, push_to, login, existing is not None, repo.can_triage)
+    if existing is not None:
+        push_to = existing.full_name
+    return Target(
+        base, True, push_to, login, existing is not None, repo.can_triage, full_name, moved
+    )

@@ -509,6 +509,25 @@ class RelockAction:
             lines.append(f"reviewers: {', '.join(self.entry.reviewers)}")
         return "\n".join(lines) + "\n"
 
+    def data(self) -> dict[str, Any]:
+        pull = self.pull
+        return {
+            "action": "relock",
+            "repository": self.repository,
+            "push_to": self.target.push_to,
+            "fork": self.target.fork,
+            "branch": self.entry.branch.format(package=self.upgrade.package),
+            "base": self.target.base,
+            "base_commit": self.files.commit,
+            "pull_request": None if pull is None else {"number": pull.number, "url": pull.html_url},
+            "resolver": self.inputs.resolver,
+            "reads": [path for path, _ in self.inputs.files],
+            "commands": self.commands(),
+            "wait": self.wait.data(),
+            "labels": list(self.entry.labels),
+            "reviewers": list(self.entry.reviewers),
+        }
+
     def apply(self, state: RunState) -> Outcome:
         self.wait.apply(state)
         version = self.upgrade.version.pep440

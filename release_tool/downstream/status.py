@@ -30,24 +30,23 @@ def _entry_status(
     gh: GitHub, entry: DownstreamConfig, index: int, package: str, version: Version
 ) -> str:
     target = resolve_target(gh, entry, index)
+    repository = target.repository or entry.repository  # the canonical name
     # A dispatched workflow names its own branch: for it, only the pins can be shown.
     branch = "" if entry.strategy == "dispatch" else entry.branch.format(package=package)
-    pull = gh.open_pull(entry.repository, target.head_owner, branch) if branch else None
+    pull = gh.open_pull(repository, target.head_owner, branch) if branch else None
     if pull is not None:
         return f"open #{pull.number} {pull.html_url}"
-    head = gh.branch_head(entry.repository, target.base)
+    head = gh.branch_head(repository, target.base)
     if head is None:
         return f"unknown (no branch {target.base})"
-    files = BaseFiles(
-        gh, entry.repository, head.commit, head.tree, f"{entry.repository}@{target.base}"
-    )
+    files = BaseFiles(gh, repository, head.commit, head.tree, f"{repository}@{target.base}")
     pinned: set[str] = set()
     read: set[str] = set()
     for glob in entry.files:
         for blob in files.match(glob):
             if blob.path not in read:
                 read.add(blob.path)
-                text = gh.blob(entry.repository, blob.sha).decode("utf-8", "replace")
+                text = gh.blob(repository, blob.sha).decode("utf-8", "replace")
                 pinned.update(v for _, v in pins_of(blob.path, text, package))
     if pinned and all(version_key(v) == version_key(version.pep440) for v in pinned):
         return f"already pins {version}"

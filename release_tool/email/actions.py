@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
 from pathlib import Path
+from typing import Any
 
 from release_tool.config import EmailConfig
 from release_tool.email.message import (
@@ -86,6 +87,19 @@ class WriteDraftAction:
     def details(self) -> str:
         return preview(self.message)
 
+    def data(self) -> dict[str, Any]:
+        body = self.message.get_body(("plain",))
+        return {
+            "action": "email-draft",
+            "path": str(self.path),
+            "headers": {
+                name: str(value)
+                for name, value in self.message.items()
+                if not name.lower().startswith(("content-", "mime-"))
+            },
+            "text": str(body.get_content()) if isinstance(body, EmailMessage) else "",
+        }
+
     def apply(self, state: RunState) -> Outcome:
         data = message_bytes(_current(self.message, self.spec, state))
         if self.path.is_file() and self.path.read_bytes() == data:
@@ -107,9 +121,13 @@ class SendEmailAction:
     spec: EmailSpec | None = None
     step: str = "email"
 
-    def describe(self) -> str:
+    @property
+    def recipients(self) -> list[str]:
         headers = [str(h) for h in (self.message["To"], self.message["Cc"]) if h is not None]
-        recipients = ", ".join(address for _, address in getaddresses(headers))
+        return [address for _, address in getaddresses(headers)]
+
+    def describe(self) -> str:
+        recipients = ", ".join(self.recipients)
         return f"send the email to {recipients} through {self.smtp.describe()}"
 
     def details(self) -> str:
@@ -119,6 +137,22 @@ class SendEmailAction:
             f"SMTP: {self.smtp.describe()}\n"
             f"recorded in: {self.record}"
         )
+
+    def data(self) -> dict[str, Any]:
+        smtp = self.smtp  # never the password
+        return {
+            "action": "email-send",
+            "recipients": self.recipients,
+            "message_id": str(self.message["Message-ID"]),
+            "subject": str(self.message["Subject"]),
+            "smtp": {
+                "host": smtp.host,
+                "port": smtp.port,
+                "security": smtp.security,
+                "user": smtp.user,
+            },
+            "record": str(self.record),
+        }
 
     def apply(self, state: RunState) -> Outcome:
         message = _current(self.message, self.spec, state)

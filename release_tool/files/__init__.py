@@ -10,6 +10,8 @@ package_json   the top-level `"version"`                            `release_too
 npm_lockfile   top-level `"version"`, and `packages[""].version`    `release_tool.files.npm`
                in lockfile v2/v3
 pyproject      `[project] version` (static only)                    `release_tool.files.pyproject`
+pattern        where a `search` template's `{version}` stands, or   `release_tool.files.pattern`
+               the whole file (`VERSION`)
 =============  ===================================================  ==========================
 
 Editors change one token per location and keep every other byte: a plain JSON or TOML round
@@ -48,8 +50,10 @@ __all__ = [
 ]
 
 
-def editor_for(kind: str) -> Editor:
-    """The editor for a version-file kind: 'python', 'package_json', 'npm_lockfile', 'pyproject'."""
+def editor_for(kind: str, *, search: str | None = None, semver: bool = False) -> Editor:
+    """The editor for a version-file kind: 'python', 'package_json', 'npm_lockfile', 'pyproject',
+    or 'pattern' (`search` is its template, None for a whole-file version; `semver` its spelling).
+    """
     # Imported here so that a project with only a Python version file never imports tomlkit.
     if kind == "python":
         from release_tool.files.python import PythonEditor
@@ -63,4 +67,8 @@ def editor_for(kind: str) -> Editor:
         from release_tool.files.pyproject import PyprojectEditor
 
         return PyprojectEditor()
+    if kind == "pattern":
+        from release_tool.files.pattern import PatternEditor
+
+        return PatternEditor(search, semver=semver)
     raise ValueError(f"unknown version file kind {kind!r}")

@@ -77,7 +77,7 @@ def _plain_case(text: str) -> Span | None:
         return None  # a lone CR ends a line for `ast` but not for `_line_starts`
     try:
         module = ast.parse(text)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # nested too deeply for ast
         return None
     found: list[tuple[ast.stmt, ast.expr | None]] = []
     for statement in module.body:

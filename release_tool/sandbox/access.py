@@ -1,8 +1,9 @@
 """Who may do what: tokens mapped to users, write grants, and GitHub's permission levels.
 
-A user writes the repositories under `ROOT/USER/`, the forks it created, and the repositories it
-was granted; it reads everything else (every sandbox repository is public). A request without a
-token may read but not write, as on GitHub.
+A user writes the repositories under `ROOT/USER/`, the forks it created, the repositories it
+was granted and those it is a collaborator of (recorded in the state); it reads everything else
+(every sandbox repository is public). A request without a token may read but not write, as on
+GitHub.
 """
 
 from __future__ import annotations
@@ -23,13 +24,59 @@ Level = Literal["admin", "write", "read"]
 # GitHub's login rule: alphanumerics and single hyphens, at most 39 characters.
 _LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
 _REPO_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
-_TOKEN_HINT = "write a token as TOKEN or TOKEN:USER (e.g. sandbox-token:maintainer)"  # noqa: S105
+_TOKEN_HINT = (
+    "write a token as TOKEN, TOKEN:USER or TOKEN:USER:OPTIONS (e.g. sandbox-token:maintainer); "  # noqa: S105
+    "OPTIONS, comma-separated: repos=OWNER/NAME+OWNER/NAME (a fine-grained token limited to "
+    "those repositories), no-workflow / workflow (whether it may change .github/workflows/)"
+)
+TokenKind = Literal["classic", "fine-grained", "installation"]
+
+
+@dataclass(frozen=True)
+class Token:
+    """What a token may do beyond its user's permissions.
+
+    `classic`: a personal access token with the `repo` scope, and the `workflow` scope unless
+    `workflow` is False. `fine-grained`: a personal access token that writes only the listed
+    `repositories` (it reads every public repository). `installation`: a GitHub App
+    installation token, acting as the app's bot on the installation's `account`.
+    """
+
+    user: str
+    kind: TokenKind = "classic"
+    repositories: frozenset[str] | None = None  # lower-case OWNER/NAME; None: no limit
+    workflow: bool = True
+    account: str | None = None  # installation tokens: the account the app is installed on
+
+    def limits(self, full_name: str) -> bool:
+        """Whether this token keeps its holder from writing `full_name`."""
+        if self.kind == "installation" and full_name.split("/", 1)[0].lower() != (
+            (self.account or "").lower()
+        ):
+            return True
+        return self.repositories is not None and full_name.lower() not in self.repositories
+
+    def workflow_refusal(self, path: str) -> str:
+        """GitHub's words when this token may not change the workflow file `path`."""
+        if self.kind == "installation":
+            return (
+                f"refusing to allow a GitHub App to create or update workflow `{path}` "
+                "without `workflows` permission"
+            )
+        return (
+            f"refusing to allow a Personal Access Token to create or update workflow `{path}` "
+            "without `workflow` scope"
+        )
+
+
 _GRANT_HINT = "write a grant as USER:OWNER/NAME (e.g. maintainer:openedx/edx-platform)"
 
 
-def parse_token(spec: str) -> tuple[str, str]:
-    """`'TOKEN[:USER]'` → (token, user); a bare TOKEN belongs to user `maintainer`."""
-    token, sep, user = spec.partition(":")
+def parse_token(spec: str) -> tuple[str, str | Token]:
+    """`'TOKEN[:USER[:OPTIONS]]'` → (token, user), or (token, Token) when OPTIONS are given;
+    a bare TOKEN belongs to user `maintainer`."""
+    token, sep, rest = spec.partition(":")
+    user, _, options = rest.partition(":")
     if not sep:
         user = DEFAULT_USER
     if not token or any(c.isspace() for c in token):
@@ -38,7 +85,22 @@ def parse_token(spec: str) -> tuple[str, str]:
         )
     if not _LOGIN.fullmatch(user):
         raise UsageError(f"bad sandbox token: {user!r} is not a valid GitHub login", _TOKEN_HINT)
-    return token, user
+    if not options:
+        return token, user
+    repositories: frozenset[str] | None = None
+    workflow: bool | None = None
+    for option in options.split(","):
+        name, _, value = option.strip().partition("=")
+        if name == "repos" and value and all(is_full_name(r) for r in value.split("+")):
+            repositories = frozenset(r.lower() for r in value.split("+"))
+        elif name in ("workflow", "no-workflow") and not value:
+            workflow = name == "workflow"
+        else:
+            raise UsageError(f"bad sandbox token option {option!r}", _TOKEN_HINT)
+    kind: TokenKind = "classic" if repositories is None else "fine-grained"
+    # A fine-grained token changes workflows only if given the permission.
+    allowed = workflow if workflow is not None else kind == "classic"
+    return token, Token(user, kind, repositories, allowed)
 
 
 def parse_grant(spec: str) -> tuple[str, str]:
@@ -63,14 +125,18 @@ def is_full_name(full_name: str) -> bool:
 
 @dataclass(frozen=True)
 class Credentials:
-    """What a request presented: no token, a known user, or a token nobody owns."""
+    """What a request presented: no token, a known user's token, a GitHub App's JWT, or
+    something nobody owns."""
 
     user: str | None
     presented: bool
+    token: Token | None = None
+    app: int | None = None  # the id of the app whose valid JWT was presented
+    jwt_error: str | None = None  # why a JWT was refused
 
     @property
     def bad(self) -> bool:
-        return self.presented and self.user is None
+        return self.presented and self.user is None and self.app is None
 
 
 class Access:
@@ -78,19 +144,38 @@ class Access:
 
     def __init__(
         self,
-        tokens: Mapping[str, str],
+        tokens: Mapping[str, str | Token],
         grants: Iterable[tuple[str, str]],
         forked_by: Callable[[str], str | None],
+        collaborators: Callable[[str], Iterable[str]] = lambda full_name: (),
+        former_names: Callable[[str], Iterable[str]] = lambda full_name: (),
+        members: Iterable[tuple[str, str]] = (),
     ) -> None:
-        self._tokens = dict(tokens)
-        self._grants = frozenset(grants)
+        self._tokens = {
+            secret: Token(who) if isinstance(who, str) else who for secret, who in tokens.items()
+        }
+        # Verifies an app's JWT (see `apps`): the app's id, or an error message.
+        self.verify_jwt: Callable[[str], int | str] | None = None
+        # Logins and repository names are case-insensitive, as on GitHub.
+        self._grants = frozenset((user.lower(), name.lower()) for user, name in grants)
+        self._collaborators = collaborators
+        self._former_names = former_names  # a grant follows its repository's renames
+        self._members = {(user.lower(), org.lower()) for user, org in members}
         # Forks are recorded in the state file; asking through a callable keeps this module
         # free of it.
         self._forked_by = forked_by
 
     @property
     def users(self) -> frozenset[str]:
-        return frozenset(self._tokens.values())
+        return frozenset(t.user for t in self._tokens.values() if t.kind != "installation")
+
+    def add_token(self, secret: str, token: Token) -> None:
+        """A token issued while serving (an app installation's)."""
+        self._tokens[secret] = token
+
+    def _credentials(self, secret: str) -> Credentials:
+        token = self._tokens.get(secret)
+        return Credentials(token.user if token else None, True, token)
 
     def from_api_header(self, header: str | None) -> Credentials:
         """`Authorization: token X`, `Bearer X` or Basic with the token as password."""
@@ -98,8 +183,18 @@ class Access:
             return Credentials(None, presented=False)
         scheme, _, value = header.strip().partition(" ")
         value = value.strip()
+        if scheme.lower() == "bearer" and value.count(".") == 2 and value not in self._tokens:
+            # A JSON Web Token: a GitHub App authenticating as itself.
+            verdict = (
+                self.verify_jwt(value)
+                if self.verify_jwt
+                else "A JSON web token could not be decoded"
+            )
+            if isinstance(verdict, int):
+                return Credentials(None, True, app=verdict)
+            return Credentials(None, True, jwt_error=verdict)
         if scheme.lower() in ("token", "bearer"):
-            return Credentials(self._tokens.get(value), presented=True)
+            return self._credentials(value)
         if scheme.lower() == "basic":
             return self.from_basic(value)
         return Credentials(None, presented=True)
@@ -112,20 +207,42 @@ class Access:
         except (binascii.Error, UnicodeDecodeError):
             return Credentials(None, presented=True)
         name, _, password = decoded.partition(":")
-        user = self._tokens.get(password) or self._tokens.get(name)
-        return Credentials(user, presented=True)
+        return self._credentials(password if password in self._tokens else name)
 
     def level(self, user: str | None, full_name: str) -> Level:
         if user is None:
             return "read"
-        if full_name.split("/", 1)[0] == user or self._forked_by(full_name) == user:
+        login = user.lower()
+        if full_name.split("/", 1)[0].lower() == login or (
+            (self._forked_by(full_name) or "").lower() == login
+        ):
             return "admin"
-        if (user, full_name) in self._grants:
+        names = {full_name.lower(), *self._former_names(full_name)}
+        if any((login, name) in self._grants for name in names) or login in (
+            c.lower() for c in self._collaborators(full_name)
+        ):
             return "write"
         return "read"
 
+    def is_member(self, user: str, org: str) -> bool:
+        """Whether `user` belongs to the organization `org`."""
+        return (user.lower(), org.lower()) in self._members
+
+    def add_member(self, user: str, org: str) -> None:
+        self._members.add((user.lower(), org.lower()))
+
     def can_write(self, user: str | None, full_name: str) -> bool:
         return self.level(user, full_name) != "read"
+
+    def may_write(self, credentials: Credentials, full_name: str) -> bool:
+        """Whether the request may write `full_name`: its user's permission, within what its
+        token allows (an installation token writes its account's repositories)."""
+        token = credentials.token
+        if token is not None and token.limits(full_name):
+            return False
+        if token is not None and token.kind == "installation":
+            return True
+        return self.can_write(credentials.user, full_name)
 
     def permissions(self, user: str | None, full_name: str) -> dict[str, bool] | None:
         """The `permissions` object of a repository; GitHub omits it for anonymous requests."""

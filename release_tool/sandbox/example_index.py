@@ -33,7 +33,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from release_tool import example
-from release_tool.sandbox import Exchange, Sandbox, wheels
+from release_tool.sandbox import EXAMPLE_COLLABORATORS, Exchange, Sandbox, wheels
 from release_tool.sandbox.index import parse_filename
 from release_tool.sandbox.state import Release
 
@@ -90,6 +90,9 @@ def seed_uv_example(sandbox: Sandbox, env: Mapping[str, str] | None = None) -> N
             bare = Path(tmp) / f"{repo.full_name.replace('/', '-')}.git"
             build_repository(bare, repo)
             sandbox.copy_repository(bare, repo.full_name, force=True)
+            # As in `seed_example`: the reviewers the configuration asks for are collaborators.
+            for login in EXAMPLE_COLLABORATORS.get(repo.full_name, ()):
+                sandbox.add_collaborator(repo.full_name, login)
 
 
 class Publisher:

@@ -28,6 +28,8 @@ from release_tool.sandbox.rest import (
 )
 
 CONTENTS_LISTING_CAP = 1000  # entries of a directory GET contents/{path} lists, at most
+CONTENTS_INLINE_SIZE = 1024 * 1024  # a file larger than 1 MB comes without its content
+CONTENTS_MAX_SIZE = 100 * 1024 * 1024  # larger than 100 MB: not served by the contents API
 
 
 class GitOps(Operations):
@@ -77,6 +79,7 @@ class GitOps(Operations):
             raise ApiError(422, f"{ref} is not a valid ref name.")
         if self.store.object_type(full_name, sha) is None:
             raise ApiError(422, "Object does not exist")
+        self.check_workflows(req, full_name, sha)
         try:
             self.store.update_ref(full_name, ref, sha, None)
         except gs.RefConflict:
@@ -116,6 +119,7 @@ class GitOps(Operations):
             and not self.store.is_ancestor(full_name, current[0], sha)
         ):
             raise ApiError(422, "Update is not a fast forward")
+        self.check_workflows(req, full_name, sha)
         try:
             self.store.update_ref(full_name, name, sha, current[0])
         except gs.RefConflict:
@@ -294,12 +298,77 @@ class GitOps(Operations):
                     for c in children
                 ],
             )
-        if entry.type != "blob":
-            raise not_found()
-        data = self.store.blob(full_name, entry.sha) or b""
+        if entry.type == "commit":
+            url = self._submodule_url(full_name, commit, path)
+            return Response(200, shapes.content_submodule(self.urls, full_name, ref, entry, url))
+        if entry.mode == "120000":
+            target = (self.store.blob(full_name, entry.sha) or b"").decode(errors="replace")
+            # GitHub: a symlink to a regular file of the repository answers with that file;
+            # any other symlink answers with the link itself.
+            followed = self._symlink_target(full_name, commit, path, target)
+            if followed is None:
+                if "raw" in req.accept:
+                    return Response(200, raw=target.encode())
+                return Response(
+                    200, shapes.content_symlink(self.urls, full_name, ref, entry, target)
+                )
+            entry = followed
+        size = entry.size or 0
+        if size > CONTENTS_MAX_SIZE:
+            raise ApiError(
+                403,
+                "This API returns blobs up to 100 MB in size. The requested blob is too large "
+                "to fetch via the API, but you can use the Git Data API to request blobs up to "
+                "100 MB in size.",
+                errors=[{"resource": "Blob", "field": "data", "code": "too_large"}],
+            )
         if "raw" in req.accept:
-            return Response(200, raw=data)
+            return Response(200, raw=self.store.blob(full_name, entry.sha) or b"")
+        data = None if size > CONTENTS_INLINE_SIZE else self.store.blob(full_name, entry.sha)
         return Response(200, shapes.content_file(self.urls, full_name, ref, entry, data))
+
+    def _symlink_target(
+        self, full_name: str, commit: str, path: str, target: str
+    ) -> gs.Entry | None:
+        """The regular file a symlink points at (inside the repository), or None."""
+        if target.startswith("/"):
+            return None
+        parts: list[str] = path.split("/")[:-1]
+        for part in target.split("/"):
+            if part == "..":
+                if not parts:
+                    return None  # outside the repository
+                parts.pop()
+            elif part not in ("", "."):
+                parts.append(part)
+        if not parts:
+            return None
+        found = self.store.entry_at(full_name, commit, "/".join(parts))
+        if found is None or found.mode not in ("100644", "100755"):
+            return None
+        return found
+
+    def _submodule_url(self, full_name: str, commit: str, path: str) -> str:
+        """The URL `.gitmodules` gives the submodule at `path` ('' if it gives none)."""
+        out = self.store.git(
+            full_name,
+            "config",
+            "--blob",
+            f"{commit}:.gitmodules",
+            "--get-regexp",
+            r"^submodule\..*\.(path|url)$",
+            check=False,
+        ).decode(errors="replace")
+        paths: dict[str, str] = {}
+        found: dict[str, str] = {}
+        for line in out.splitlines():
+            key, _, value = line.partition(" ")
+            name, _, kind = key.removeprefix("submodule.").rpartition(".")
+            (paths if kind == "path" else found)[name] = value
+        for name, sub_path in paths.items():
+            if sub_path == path:
+                return found.get(name, "")
+        return ""
 
     @route(
         "PUT",
@@ -332,6 +401,7 @@ class GitOps(Operations):
         except gs.TreeError as exc:
             raise ApiError(422, str(exc)) from None
         new = self.store.write_commit(full_name, tree, [commit.sha], message, author, committer)
+        self.check_workflows(req, full_name, new)
         try:
             self.store.update_ref(full_name, f"refs/heads/{branch}", new, commit.sha)
         except gs.RefConflict:

@@ -134,7 +134,8 @@ class PullOps(Operations):
             pulls = [
                 p
                 for p in pulls
-                if p.head_repo.split("/", 1)[0] == head_owner and p.head_ref == head_ref
+                if p.head_repo.split("/", 1)[0].lower() == head_owner.lower()
+                and p.head_ref == head_ref
             ]
         base = req.arg("base")
         if base:
@@ -175,7 +176,7 @@ class PullOps(Operations):
         head_owner, _, head_ref = head.rpartition(":")
         head_owner = head_owner or owner
         head_repo = text(body, "head_repo") or self._head_repo(full_name, head_owner)
-        if head_repo is None or not self.store.exists(head_repo):
+        if head_repo is None or not self.store.exists(head_repo) or not self.ready(head_repo):
             raise invalid("PullRequest", "head")
         head_found = self.store.ref(head_repo, f"refs/heads/{head_ref}")
         if head_found is None:
@@ -225,13 +226,14 @@ class PullOps(Operations):
 
     def _head_repo(self, full_name: str, head_owner: str) -> str | None:
         """The repository `owner:branch` names: the base itself, or `owner`'s fork of it."""
-        if head_owner == full_name.split("/", 1)[0]:
+        owner = head_owner.lower()  # logins are case-insensitive
+        if owner == full_name.split("/", 1)[0].lower():
             return full_name
         for fork in self.state.forks_of(full_name):
-            if fork.full_name.split("/", 1)[0] == head_owner:
+            if fork.full_name.split("/", 1)[0].lower() == owner:
                 return fork.full_name
         parent = self.state.repo(full_name).parent  # a PR from the upstream into a fork
-        if parent and parent.split("/", 1)[0] == head_owner:
+        if parent and parent.split("/", 1)[0].lower() == owner:
             return parent
         return None
 
@@ -314,6 +316,12 @@ class PullOps(Operations):
         users, teams = strings(body, "reviewers"), strings(body, "team_reviewers")
         if pr.user in users:
             raise ApiError(422, "Review cannot be requested from pull request author.")
+        if any(not self.access.can_write(login, full_name) for login in users):
+            raise ApiError(
+                422,
+                "Reviews may only be requested from collaborators. One or more of the users or "
+                f"teams you specified is not a collaborator of the {full_name} repository.",
+            )
         with self.state.transaction():
             pr.reviewers += [u for u in users if u not in pr.reviewers]
             pr.team_reviewers += [t for t in teams if t not in pr.team_reviewers]

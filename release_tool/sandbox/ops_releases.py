@@ -1,15 +1,26 @@
 """Releases: create (tagging `target_commitish` when the tag is missing), get, list, latest,
-update, and generated notes.
+update, and generated notes. Assets are in `ops_assets`.
+
+As on GitHub, a tag is held by at most one *published* release: several drafts may name the same
+tag (a draft has no tag yet), and a release may be published beside them; publishing a draft
+whose tag another published release holds is refused.
+
+`make_latest: "true"` on an update of a draft or a pre-release is refused ("Latest release cannot
+be draft or prerelease"); GitHub judges the draft flag as the release stands, so a draft cannot be
+published and made latest in one request (`gh release edit --draft=false --latest` fails). On
+creation the flag is accepted and has no effect on a draft or pre-release: PyGithub's
+`create_git_release` always sends `make_latest: "true"`, drafts included, and GitHub takes it.
 """
 
 from __future__ import annotations
 
 import contextlib
 
-from release_tool.sandbox import shapes
+from release_tool.sandbox import shapes_releases
 from release_tool.sandbox import state as st
 from release_tool.sandbox import store as gs
 from release_tool.sandbox.rest import (
+    ApiError,
     Operations,
     Request,
     Response,
@@ -31,7 +42,18 @@ class ReleaseOps(Operations):
     # -- releases ---------------------------------------------------------------------------
 
     def _release_json(self, rel: st.Release) -> Json:
-        return shapes.release(self.urls, rel, self.user_json(rel.author))
+        assets = [
+            shapes_releases.asset(self.urls, a, rel.tag_name, self.user_json(a.uploader))
+            for a in self.state.assets(rel.repo, rel.id)
+        ]
+        return shapes_releases.release(self.urls, rel, self.user_json(rel.author), assets)
+
+    def _tag_taken(self, full_name: str, tag: str, by_other_than: st.Release | None) -> bool:
+        """Whether a published release (other than `by_other_than`) holds `tag`."""
+        return any(
+            r.tag_name == tag and not r.draft and r is not by_other_than
+            for r in self.state.releases(full_name)
+        )
 
     def _visible_releases(self, req: Request, full_name: str) -> list[st.Release]:
         writer = self.access.can_write(req.user, full_name)
@@ -111,11 +133,11 @@ class ReleaseOps(Operations):
         tag = required(body, "tag_name")
         if not valid_ref(f"refs/tags/{tag}"):
             raise invalid("Release", "tag_name")
-        if any(r.tag_name == tag for r in self.state.releases(full_name)):
-            raise invalid("Release", "tag_name", "already_exists")
         target = text(body, "target_commitish") or self.store.default_branch(full_name)
         draft, prerelease = flag(body, "draft", False), flag(body, "prerelease", False)
-        make_latest = self._make_latest(body)
+        if not draft and self._tag_taken(full_name, tag, None):
+            raise invalid("Release", "tag_name", "already_exists")
+        make_latest = self._make_latest(body, False)
         name, notes_text = text(body, "name"), text(body, "body")
         if flag(body, "generate_release_notes", False):
             notes = self._notes(full_name, tag, target, None)
@@ -145,11 +167,24 @@ class ReleaseOps(Operations):
             self.state.add_release(rel)
         return self.created(self._release_json(rel))
 
-    def _make_latest(self, body: Json) -> str:
-        value = text(body, "make_latest") or "true"
-        if value not in ("true", "false", "legacy"):
+    def _make_latest(self, body: Json, draft_or_prerelease: bool) -> str:
+        value = text(body, "make_latest")
+        if value not in (None, "true", "false", "legacy"):
             raise invalid("Release", "make_latest")
-        return value
+        if value == "true" and draft_or_prerelease:
+            raise ApiError(
+                422,
+                "Validation Failed",
+                errors=[
+                    {
+                        "resource": "Release",
+                        "code": "custom",
+                        "field": "make_latest",
+                        "message": "Latest release cannot be draft or prerelease",
+                    }
+                ],
+            )
+        return value or "true"
 
     def _publish(self, rel: st.Release) -> None:
         """What publishing does besides the flag: the tag is created at `target_commitish` if
@@ -176,11 +211,17 @@ class ReleaseOps(Operations):
         full_name, body = f"{owner}/{repo}", req.obj()
         rel = self._release_or_404(req, full_name, release_id)
         tag = text(body, "tag_name") or rel.tag_name
-        if tag != rel.tag_name:
-            if not valid_ref(f"refs/tags/{tag}"):
-                raise invalid("Release", "tag_name")
-            if any(r.tag_name == tag for r in self.state.releases(full_name)):
-                raise invalid("Release", "tag_name", "already_exists")
+        if tag != rel.tag_name and not valid_ref(f"refs/tags/{tag}"):
+            raise invalid("Release", "tag_name")
+        draft = flag(body, "draft", rel.draft)
+        prerelease = flag(body, "prerelease", rel.prerelease)
+        if not draft and self._tag_taken(full_name, tag, rel):
+            raise invalid("Release", "tag_name", "already_exists")
+        make_latest = (
+            self._make_latest(body, rel.draft or draft or prerelease)
+            if "make_latest" in body
+            else rel.make_latest
+        )
         with self.state.transaction():
             rel.tag_name = tag
             rel.target_commitish = text(body, "target_commitish") or rel.target_commitish
@@ -188,10 +229,7 @@ class ReleaseOps(Operations):
                 rel.name = text(body, "name")
             if "body" in body:
                 rel.body = text(body, "body")
-            rel.prerelease = flag(body, "prerelease", rel.prerelease)
-            rel.draft = flag(body, "draft", rel.draft)
-            if "make_latest" in body:
-                rel.make_latest = self._make_latest(body)
+            rel.prerelease, rel.draft, rel.make_latest = prerelease, draft, make_latest
             rel.updated_at = st.now()
             if rel.draft:
                 rel.published_at = None
@@ -212,19 +250,39 @@ class ReleaseOps(Operations):
         return Response(200, self._notes(full_name, tag, target, text(body, "previous_tag_name")))
 
     def _notes(self, full_name: str, tag: str, target: str, previous: str | None) -> Json:
-        """GitHub's generated notes, simplified: the commit subjects since the previous
-        release, and the compare link."""
-        if previous is None:
-            latest = self._latest(full_name)
-            previous = latest.tag_name if latest and latest.tag_name != tag else None
+        """GitHub's generated notes, simplified: one line per commit subject between the
+        previous tag and the tag (its target, when the tag does not exist yet), then the
+        compare link. The previous tag, unless given, is the latest release's tag when that is
+        an ancestor, else the nearest tag below the release's commit."""
         head = self.store.resolve_commit(
             full_name, f"refs/tags/{tag}"
         ) or self.store.resolve_commit(full_name, target)
-        lines = ["## What's Changed"]
-        if head and previous and self.store.resolve_commit(full_name, f"refs/tags/{previous}"):
-            log = self.store.git(full_name, "log", "--format=%s", f"refs/tags/{previous}..{head}")
-            lines += [f"* {subject}" for subject in log.decode().splitlines()]
+        if head is None:
+            raise invalid("Release", "target_commitish")
+        if previous is None:
+            previous = self._previous_tag(full_name, tag, head)
+        elif self.store.resolve_commit(full_name, f"refs/tags/{previous}") is None:
+            raise invalid("Release", "previous_tag_name")
+        since = [f"^refs/tags/{previous}"] if previous else []
+        log = self.store.git(full_name, "log", "--format=%s", head, *since, "--")
+        lines = ["## What's Changed", *(f"* {subject}" for subject in log.decode().splitlines())]
         html = self.urls.html(full_name)
         changelog = f"{html}/compare/{previous}...{tag}" if previous else f"{html}/commits/{tag}"
         lines += ["", f"**Full Changelog**: {changelog}"]
         return {"name": tag, "body": "\n".join(lines)}
+
+    def _previous_tag(self, full_name: str, tag: str, head: str) -> str | None:
+        latest = self._latest(full_name)
+        if latest is not None and latest.tag_name != tag:
+            sha = self.store.resolve_commit(full_name, f"refs/tags/{latest.tag_name}")
+            if sha and sha != head and self.store.is_ancestor(full_name, sha, head):
+                return latest.tag_name
+        parents = self.commit_or_404(full_name, head).parents
+        if not parents:
+            return None
+        found = (
+            self.store.git(full_name, "describe", "--tags", "--abbrev=0", parents[0], check=False)
+            .decode()
+            .strip()
+        )
+        return found or None

@@ -1,8 +1,8 @@
-"""Users, repositories, branches, forks, fork sync and workflow dispatches."""
+"""Users, repositories, branches, forks and fork sync."""
 
 from __future__ import annotations
 
-import re
+import time
 
 from release_tool.sandbox import shapes
 from release_tool.sandbox import state as st
@@ -13,8 +13,9 @@ from release_tool.sandbox.rest import (
     Operations,
     Request,
     Response,
-    field,
+    custom,
     flag,
+    forbidden,
     invalid,
     not_found,
     page,
@@ -23,8 +24,6 @@ from release_tool.sandbox.rest import (
     text,
 )
 from release_tool.sandbox.shapes import Json
-
-_WORKFLOWS = ".github/workflows/"
 
 
 class RepoOps(Operations):
@@ -35,13 +34,18 @@ class RepoOps(Operations):
     @route("GET", "/user", "auth", "users/users#get-the-authenticated-user")
     def get_authenticated_user(self, req: Request) -> Response:
         assert req.user is not None
+        if req.token is not None and req.token.kind == "installation":
+            raise ApiError(403, "Resource not accessible by integration")
         return Response(200, self._full_user(req.user, private=True))
 
     @route("GET", "/users/{username}", "read", "users/users#get-a-user")
     def get_user(self, req: Request, username: str) -> Response:
-        if username not in self.access.users and not (self.store.root / username).is_dir():
-            raise not_found()
-        return Response(200, self._full_user(username, private=False))
+        owners = [p.name for p in self.store.root.iterdir() if p.is_dir() and p.name[0] != "."]
+        # Logins are case-insensitive; the answer spells the login as it is.
+        for login in (*self.access.users, *owners):
+            if login.lower() == username.lower():
+                return Response(200, self._full_user(login, private=False))
+        raise not_found()
 
     def _full_user(self, login: str, *, private: bool) -> Json:
         owned = [r for r in self.store.repositories() if r.startswith(login + "/")]
@@ -79,6 +83,25 @@ class RepoOps(Operations):
     def get_repo(self, req: Request, owner: str, repo: str) -> Response:
         return Response(200, self.repo_json(req, f"{owner}/{repo}"))
 
+    @route("PATCH", "/repos/{owner}/{repo}", "write", "repos/repos#update-a-repository")
+    def update_repo(self, req: Request, owner: str, repo: str) -> Response:
+        """Only `name` is acted on: renaming leaves the old name redirecting, as on GitHub.
+        Other fields GitHub accepts (description, homepage, ...) are accepted and ignored."""
+        full_name, body = f"{owner}/{repo}", req.obj()
+        if self.access.level(req.user, full_name) != "admin":
+            raise forbidden()
+        name = text(body, "name")
+        if name and name != repo:
+            new = f"{owner}/{name}"
+            if not is_full_name(new):
+                raise invalid("Repository", "name")
+            found = self.store.canonical(new)
+            if found is not None and found != full_name:  # a case-only change is a rename
+                raise custom("Repository", "name already exists on this account")
+            rename(self.store, self.state, full_name, new)
+            full_name = new
+        return Response(200, self.repo_json(req, full_name))
+
     @route(
         "GET", "/repos/{owner}/{repo}/branches/{branch}", "read", "branches/branches#get-a-branch"
     )
@@ -90,12 +113,32 @@ class RepoOps(Operations):
         commit = self.commit_or_404(full_name, found[0])
         return Response(200, shapes.branch(self.urls, full_name, branch, commit))
 
+    # -- collaborators ----------------------------------------------------------------------
+
+    @route(
+        "GET",
+        "/repos/{owner}/{repo}/collaborators/{username}",
+        "auth",
+        "collaborators/collaborators#check-if-a-user-is-a-repository-collaborator",
+    )
+    def check_collaborator(self, req: Request, owner: str, repo: str, username: str) -> Response:
+        """204 when `username` may write the repository (its owner, a grant, a collaborator),
+        404 when not; only a user who may push there may ask (403)."""
+        full_name = f"{owner}/{repo}"
+        if not self.access.can_write(req.user, full_name):
+            raise ApiError(403, "Must have push access to view repository collaborators.")
+        if not self.access.can_write(username, full_name):
+            raise not_found()
+        return Response(204)
+
     # -- forks ------------------------------------------------------------------------------
 
     @route("GET", "/repos/{owner}/{repo}/forks", "read", "repos/forks#list-forks")
     def list_forks(self, req: Request, owner: str, repo: str) -> Response:
         forks = [
-            m for m in self.state.forks_of(f"{owner}/{repo}") if self.store.exists(m.full_name)
+            m
+            for m in self.state.forks_of(f"{owner}/{repo}")
+            if self.store.exists(m.full_name) and self.ready(m.full_name)
         ]
         newest_first = req.arg("sort", "newest") != "oldest"
         forks.sort(key=lambda m: (m.created_at, m.id), reverse=newest_first)
@@ -105,14 +148,14 @@ class RepoOps(Operations):
     def create_fork(self, req: Request, owner: str, repo: str) -> Response:
         full_name, body = f"{owner}/{repo}", req.obj()
         assert req.user is not None
-        target_owner = text(body, "organization") or req.user
+        target_owner = self._fork_owner(req, text(body, "organization"))
         name = text(body, "name") or repo
         # Forking again returns the fork that exists; a name taken by another repository
         # gets a numbered suffix, as on GitHub.
         for fork in self.state.forks_of(full_name):
-            if fork.full_name.split("/", 1)[0] == target_owner and self.store.exists(
-                fork.full_name
-            ):
+            if fork.full_name.split("/", 1)[
+                0
+            ].lower() == target_owner.lower() and self.store.exists(fork.full_name):
                 return Response(202, self.repo_json(req, fork.full_name))
         candidate, n = f"{target_owner}/{name}", 0
         while self.store.exists(candidate):
@@ -126,12 +169,34 @@ class RepoOps(Operations):
             for ref, _, _ in self.store.refs(candidate, "refs/heads/"):
                 if ref != f"refs/heads/{default}":
                     self.store.git(candidate, "update-ref", "-d", ref)
+        # GitHub creates the fork in the background: it answers 202 at once, and the fork
+        # appears (to the API and to git) a moment later.
+        ready_at = time.time() + self.fork_delay if self.fork_delay > 0 else None
         self.state.add_repo(
             st.RepoMeta(
-                candidate, self.state.new_id(), st.now(), parent=full_name, forked_by=req.user
+                candidate,
+                self.state.new_id(),
+                st.now(),
+                parent=full_name,
+                forked_by=req.user,
+                ready_at=ready_at,
             )
         )
         return Response(202, self.repo_json(req, candidate))
+
+    def _fork_owner(self, req: Request, organization: str | None) -> str:
+        """Where a fork goes: the user's namespace, or an organization the user is a member
+        of (spelled as the organization's directory is)."""
+        assert req.user is not None
+        if organization is None or organization.lower() == req.user.lower():
+            return req.user
+        known = [p.name for p in self.store.root.iterdir() if p.is_dir() and p.name[0] != "."]
+        spelled = next((n for n in known if n.lower() == organization.lower()), organization)
+        if spelled.lower() in (u.lower() for u in self.access.users):
+            raise invalid("Fork", "organization")  # a user's namespace, not an organization
+        if not self.access.is_member(req.user, spelled):
+            raise forbidden(req.token)
+        return spelled
 
     @route(
         "POST",
@@ -179,6 +244,7 @@ class RepoOps(Operations):
                     person,
                 )
                 kind, verb = "merge", "merged"
+            self.check_workflows(req, full_name, new)
             try:
                 self.store.update_ref(full_name, f"refs/heads/{branch}", new, ours[0])
             except gs.RefConflict:
@@ -194,71 +260,16 @@ class RepoOps(Operations):
             },
         )
 
-    # -- workflows --------------------------------------------------------------------------
 
-    def _workflow_file(self, full_name: str, workflow_id: str) -> str:
-        if workflow_id.isdigit():
-            found = self.state.workflow_file(full_name, int(workflow_id))
-            if found is None:
-                raise not_found()
-            return found
-        return workflow_id
-
-    @route(
-        "GET",
-        "/repos/{owner}/{repo}/actions/workflows/{workflow_id}",
-        "read",
-        "actions/workflows#get-a-workflow",
-    )
-    def get_workflow(self, req: Request, owner: str, repo: str, workflow_id: str) -> Response:
-        full_name = f"{owner}/{repo}"
-        file_name = self._workflow_file(full_name, workflow_id)
-        default = self.store.default_branch(full_name)
-        entry = self.store.entry_at(full_name, default, _WORKFLOWS + file_name)
-        if entry is None or entry.type != "blob":
-            raise not_found()
-        content = (self.store.blob(full_name, entry.sha) or b"").decode(errors="replace")
-        found = re.search(r"^name:\s*['\"]?(.*?)['\"]?\s*$", content, re.M)
-        name = found.group(1) if found else _WORKFLOWS + file_name
-        return Response(
-            200,
-            shapes.workflow(
-                self.urls,
-                full_name,
-                self.state.workflow_id(full_name, file_name),
-                _WORKFLOWS + file_name,
-                name,
-                self.state.repo(full_name).created_at,
-            ),
-        )
-
-    @route(
-        "POST",
-        "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches",
-        "write",
-        "actions/workflows#create-a-workflow-dispatch-event",
-    )
-    def dispatch_workflow(self, req: Request, owner: str, repo: str, workflow_id: str) -> Response:
-        full_name, body = f"{owner}/{repo}", req.obj()
-        ref = required(body, "ref")
-        inputs = field(body, "inputs", dict) or {}
-        file_name = self._workflow_file(full_name, workflow_id)
-        # `ref` is a branch or tag name, or a full ref; never a bare sha (GitHub refuses those).
-        commit = None
-        for candidate in (ref, f"refs/heads/{ref}", f"refs/tags/{ref}"):
-            if candidate.startswith("refs/"):
-                commit = commit or self.store.resolve_commit(full_name, candidate)
-        if commit is None:
-            raise ApiError(422, f"No ref found for: {ref}")
-        entry = self.store.entry_at(full_name, commit, _WORKFLOWS + file_name)
-        if entry is None or entry.type != "blob":
-            raise not_found()
-        content = (self.store.blob(full_name, entry.sha) or b"").decode(errors="replace")
-        if "workflow_dispatch" not in content:
-            raise ApiError(422, "Workflow does not have 'workflow_dispatch' trigger")
-        with self.state.transaction():
-            self.state.workflow_id(full_name, file_name)
-            self.state.add_dispatch(
-                st.Dispatch(full_name, file_name, ref, dict(inputs), req.user or "ghost", st.now())
-            )
-        return Response(204)
+def rename(store: gs.GitStore, state: st.State, old: str, new: str) -> None:
+    """Rename (or transfer) repository `old` to `new`: its directory, everything recorded for
+    it, and a redirect from the old name. The caller holds the root and the state lock."""
+    if store.exists(new) and store.canonical(new) != old:
+        raise ValueError(f"{new} exists already")
+    if new.lower() == old.lower():  # only the case changes: through a scratch name
+        scratch = f"{old}.renaming"
+        store.move(old, scratch)
+        store.move(scratch, new)
+    else:
+        store.move(old, new)
+    state.rename_repo(old, new)

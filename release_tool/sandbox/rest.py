@@ -22,10 +22,10 @@ from urllib.parse import urlencode
 from release_tool.sandbox import shapes
 from release_tool.sandbox import state as st
 from release_tool.sandbox import store as gs
-from release_tool.sandbox.access import Access
+from release_tool.sandbox.access import Access, Token
 from release_tool.sandbox.shapes import Json, Urls
 
-AccessLevel = Literal["read", "auth", "write"]
+AccessLevel = Literal["read", "auth", "write", "app"]
 T = TypeVar("T")
 
 DOCS = "https://docs.github.com/rest/"
@@ -41,11 +41,21 @@ class ApiError(Exception):
         self.errors = errors
 
 
+class BodyTooLarge(Exception):
+    """A request body over the sandbox's limit (413): refused before it is read in full."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
 def not_found() -> ApiError:
     return ApiError(404, "Not Found")
 
 
-def forbidden() -> ApiError:
+def forbidden(token: Token | None = None) -> ApiError:
+    if token is not None and token.kind == "installation":
+        return ApiError(403, "Resource not accessible by integration")
     return ApiError(403, "Resource not accessible by personal access token")
 
 
@@ -73,6 +83,10 @@ class Request:
     body: Any
     user: str | None
     accept: str = ""
+    raw: bytes = b""  # the body as sent (uploads are not JSON)
+    headers: Mapping[str, str] = dataclass_field(default_factory=dict)  # keys in lower case
+    token: Token | None = None  # what the token presented may do (None: no token)
+    app: int | None = None  # the GitHub App whose JWT was presented
     cache: dict[str, Json] = dataclass_field(default_factory=dict)  # shapes, per request
 
     def arg(self, name: str, default: str | None = None) -> str | None:
@@ -100,10 +114,12 @@ class Response:
 class Route:
     method: str
     template: str  # GitHub's path template: the contract tests' key into the OpenAPI paths
-    access: AccessLevel  # read: anyone; auth: a valid token; write: push access to the repo
+    # read: anyone; auth: a valid token; write: push access to the repo; app: an app's JWT
+    access: AccessLevel
     docs: str
     handler: Callable[..., Response]
     pattern: re.Pattern[str]
+    host: str = "api"  # "uploads": served under /api/uploads (GitHub's uploads.github.com)
 
 
 # Parameters that may span several path segments (refs, file paths, tags, branch names).
@@ -126,12 +142,13 @@ def _compile(template: str) -> re.Pattern[str]:
 
 
 def route(
-    method: str, template: str, access: AccessLevel, docs: str
+    method: str, template: str, access: AccessLevel, docs: str, *, host: str = "api"
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
-    """Register an operation; `docs` is the page under docs.github.com/rest/ errors link to."""
+    """Register an operation; `docs` is the page under docs.github.com/rest/ errors link to;
+    `host="uploads"` for the operations GitHub serves on uploads.github.com."""
 
     def register(handler: Callable[..., Response]) -> Callable[..., Response]:
-        ROUTES.append(Route(method, template, access, docs, handler, _compile(template)))
+        ROUTES.append(Route(method, template, access, docs, handler, _compile(template), host))
         return handler
 
     return register
@@ -221,9 +238,10 @@ def valid_ref(ref: str) -> bool:
     )
 
 
-def page(req: Request, items: list[Json], urls: Urls) -> Response:
+def page(req: Request, items: list[Json], urls: Urls, wrap: str | None = None) -> Response:
     """GitHub's pagination: `per_page` (default 30, at most 100), `page`, and a `Link` header
-    with prev/next/last/first, which PyGithub follows."""
+    with prev/next/last/first, which PyGithub follows. `wrap` names the key of the page's items
+    in a `{"total_count": N, KEY: [...]}` body (workflow runs, installations)."""
     try:
         per_page = min(100, max(1, int(req.arg("per_page", "30") or "30")))
         number = max(1, int(req.arg("page", "1") or "1"))
@@ -244,7 +262,8 @@ def page(req: Request, items: list[Json], urls: Urls) -> Response:
         links += [link(number + 1, "next"), link(last, "last")]
     if number > 1:
         links.append(link(1, "first"))
-    return Response(200, chunk, {"Link": ", ".join(links)} if links else {})
+    body: Any = chunk if wrap is None else {"total_count": len(items), wrap: chunk}
+    return Response(200, body, {"Link": ", ".join(links)} if links else {})
 
 
 # -- the shared base of the operations ----------------------------------------------------------
@@ -253,9 +272,17 @@ def page(req: Request, items: list[Json], urls: Urls) -> Response:
 class Operations:
     """State, store and addresses, plus the lookups several areas need."""
 
+    fork_delay: float = 0.0  # seconds a new fork takes to appear (set by the Sandbox)
+
     def __init__(self, store: gs.GitStore, state: st.State, access: Access, urls: Urls) -> None:
         self.store, self.state, self.access, self.urls = store, state, access, urls
         self.started = int(time.time())  # rate-limit windows are counted from here
+
+    def ready(self, full_name: str) -> bool:
+        """Whether a repository that exists on disk may be seen: a fork GitHub is still
+        creating answers 404 until it is done."""
+        ready_at = self.state.repo(full_name).ready_at
+        return ready_at is None or time.time() >= ready_at
 
     def user_json(self, login: str) -> Json:
         # An owner that is nobody's login but has repositories is an organization (openedx).
@@ -312,6 +339,29 @@ class Operations:
         if found is None:
             raise not_found()
         return found
+
+    def check_workflows(self, req: Request, full_name: str, new: str) -> None:
+        """Refuse (403, with the words git pushes get) to move a ref onto commits that change
+        `.github/workflows/` when the token may not change workflows: a classic token without
+        the `workflow` scope, a fine-grained or installation token without `workflows`."""
+        token = req.token
+        if token is None or token.workflow:
+            return
+        out = self.store.git(
+            full_name,
+            "log",
+            "--format=",
+            "--name-only",
+            new,
+            "--not",
+            "--exclude=refs/sandbox/*",  # scratch refs of the sandbox's own operations
+            "--all",
+            "--",
+            ".github/workflows/",
+        )
+        files = sorted({line for line in out.decode(errors="replace").splitlines() if line})
+        if files:
+            raise ApiError(403, token.workflow_refusal(files[0]))
 
     def default_person(self, req: Request) -> gs.Person:
         """Who a commit is by when the request names nobody: the token's user, as on GitHub."""

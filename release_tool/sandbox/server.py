@@ -1,10 +1,12 @@
-"""HTTP for the sandbox: one port, three kinds of traffic.
+"""HTTP for the sandbox: one port, several kinds of traffic.
 
 - `/api/v3/...`: the REST API (`api.Api`), JSON in and out, with GitHub's headers;
 - `/OWNER/NAME.git/...`: git's smart HTTP protocol, handed to `git http-backend` as a CGI
   script, with the token checked first (push needs write access, as on GitHub);
 - `/simple/...` and `/files/...`, when the sandbox has an index directory: the package index
   (`index.Index`: PEP 503/691/658 over a directory of wheels and sdists);
+- the web URLs the API hands out (`/OWNER/NAME`, `/OWNER/NAME/pull/N`, ...): HTML pages
+  (`pages`);
 - anything else: 404.
 
 Faults are applied here, before routing, so they hit API and git traffic alike. Every request is
@@ -15,9 +17,10 @@ contract tests validate each response body against GitHub's OpenAPI description 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
-import os
+import re
 import socket
 import struct
 import subprocess
@@ -28,18 +31,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from release_tool.sandbox import shapes
+from release_tool.sandbox import git_http, pages, shapes
 from release_tool.sandbox.access import Access, is_full_name
 from release_tool.sandbox.api import Api, Response
 from release_tool.sandbox.faults import API_PREFIX, Fault, FaultSet
 from release_tool.sandbox.index import Index, is_index_path, send
+from release_tool.sandbox.rest import BodyTooLarge
 
 log = logging.getLogger("release_tool.sandbox")
 
 HTTP_BACKEND = "/usr/lib/git-core/git-http-backend"
+UPLOADS_PREFIX = "/api/uploads"
+_DOWNLOAD = re.compile(
+    r"/(?P<owner>[^/]+)/(?P<repo>[^/]+)/releases/download/(?P<tag>[^/]+)/(?P<name>[^/]+)"
+)
+MAX_JSON_BODY = 25 * 1024 * 1024  # bytes; larger API (and upload) bodies get 413
+MAX_GIT_BODY = 100 * 1024 * 1024  # bytes; a larger push gets 413
 RATE_LIMIT = 5000
 ANONYMOUS_RATE_LIMIT = 60
 
@@ -70,12 +81,19 @@ class SandboxServer(ThreadingHTTPServer):
         self.observer: Callable[[Exchange], None] | None = None
         self.index: Index | None = None  # the package index, when the sandbox serves one
         self.requests: list[tuple[str, str, int]] = []  # the Sandbox swaps in its own list
+        self.pages: dict[str, str] = {}  # extra HTML pages by path (the Sandbox's own dict)
         self.used: dict[str, int] = {}  # requests per user (or "" for anonymous), for headers
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(("127.0.0.1", port), _Handler)
         # The API hands out its own address in every URL, known only once the socket is bound.
         self.api = make_api(self.server_address[1])
+        self._hooks_lock = threading.Lock()
+        self.max_json_body, self.max_git_body = MAX_JSON_BODY, MAX_GIT_BODY
+
+    def hooks(self) -> Path:
+        with self._hooks_lock:
+            return git_http.write_hooks(self.api.store.root)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:
@@ -121,34 +139,93 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         split = urlsplit(self.path)
         path, query = split.path, split.query
-        body = self._read_body()
-        fault = self.server.faults.take(self.command, path)
-        if fault is not None:
-            self._fault(fault, path, body)
+        self._body_read: bytes | None = None
+        try:
+            fault = self.server.faults.take(self.command, path)
+            if fault is not None and fault.after:
+                self._lost_answer(path, query)
+                self._fault(fault, path, self._body_read or b"")
+            elif fault is not None:
+                self._fault(fault, path, self._body(self.server.max_git_body))
+            else:
+                self._route(path, query)
+        except BodyTooLarge as exc:
+            body = shapes.error(f"Request body too large: over {exc.limit} bytes", status=413)
+            self.server.record(self.command, path, 413)
+            self._send(413, json.dumps(body).encode(), {"Content-Type": "application/json"})
+
+    def _lost_answer(self, path: str, query: str) -> None:
+        """Serve the request for real, and throw its answer away (an `after:` fault's answer
+        goes out instead)."""
+        wfile, self.wfile = self.wfile, io.BytesIO()
+        try:
+            self._route(path, query)
+        finally:
+            self.wfile = wfile
+            self.close_connection = False
+
+    def _route(self, path: str, query: str) -> None:
+        if path.startswith(UPLOADS_PREFIX + "/"):
+            self._api(path, query, UPLOADS_PREFIX, "uploads")
         elif path == API_PREFIX or path.startswith(API_PREFIX + "/"):
-            self._api(path, query, body)
+            self._api(path, query, API_PREFIX, "api")
         elif self.server.index is not None and is_index_path(path):
             response = self.server.index.handle(self.command, self.path, dict(self.headers))
             self.server.record(self.command, path, response.status)
             send(self, response)
-        elif _git_repo(path) is not None:
-            self._git(path, query, body)
+        elif self.command in ("GET", "HEAD") and _DOWNLOAD.fullmatch(path):
+            self._download(path)
+        elif git_http.looks_like_git(path):
+            self._git(path, query)
+        elif self.command in ("GET", "HEAD") and self._page(path):
+            pass
         else:
             self._plain(404, b"Not Found\n", path)
 
-    def _read_body(self) -> bytes:
+    def _page(self, path: str) -> bool:
+        """An HTML page for a web URL (`pages`); False when `path` is not one."""
+        api = self.server.api
+        page = pages.render(api.store, api.state, self.server.pages, path)
+        if page is None:
+            return False
+        self.server.record(self.command, path, page.status)
+        self._send(page.status, page.html.encode(), {"Content-Type": "text/html; charset=utf-8"})
+        return True
+
+    def _body(self, limit: int) -> bytes:
+        """The request body, read once, only once the request may proceed; more than `limit`
+        bytes is refused (BodyTooLarge) without reading the rest."""
+        if self._body_read is not None:
+            return self._body_read
+        chunks: list[bytes] = []
+        total = 0
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
                 if size == 0:
                     while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                         pass  # trailers
-                    return b"".join(chunks)
+                    break
+                total += size
+                if total > limit:
+                    raise BodyTooLarge(limit)
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+        else:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > limit:
+                raise BodyTooLarge(limit)
+            chunks.append(self.rfile.read(length) if length > 0 else b"")
+        self._body_read = b"".join(chunks)
+        return self._body_read
+
+    def _body_pending(self) -> bool:
+        """Whether the request came with a body this answer leaves unread (the connection must
+        then close: what follows on it is not a request)."""
+        if self._body_read is not None:
+            return False
+        chunked = self.headers.get("Transfer-Encoding", "").lower() == "chunked"
+        return chunked or int(self.headers.get("Content-Length") or 0) > 0
 
     # -- faults -----------------------------------------------------------------------------
 
@@ -184,6 +261,20 @@ class _Handler(BaseHTTPRequestHandler):
                 "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
                 status=403,
             )
+        elif fault.status == "secondary":
+            status = 403
+            request_id = uuid.uuid4().hex[:16].upper()
+            headers = {"Retry-After": str(fault.retry_after), "X-GitHub-Request-Id": request_id}
+            body = shapes.error(
+                "You have exceeded a secondary rate limit. Please wait a few minutes before you "
+                "try again. If you reach out to GitHub Support for help, please include the "
+                f"request ID {request_id}.",
+                "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-"
+                "rest-api#about-secondary-rate-limits",
+                status=403,
+            )
+        elif fault.status in ("nocommits", "headinvalid"):
+            status, body = 422, _too_soon(fault.status, _parse(request_body))
         else:
             assert isinstance(fault.status, int)
             status = fault.status
@@ -211,13 +302,22 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- the REST API -----------------------------------------------------------------------
 
-    def _api(self, path: str, query: str, body: bytes) -> None:
-        api_path = path.removeprefix(API_PREFIX) or "/"
+    def _api(self, path: str, query: str, prefix: str, host: str) -> None:
+        api_path = path.removeprefix(prefix) or "/"
         headers = {k.lower(): v for k, v in self.headers.items()}
+        limit = self.server.max_json_body if host == "api" else self.server.max_git_body
         try:
+            # The body is read only once the token was checked: `handle` calls the reader.
             response, operation = self.server.api.handle(
-                self.command, api_path, parse_qs(query, keep_blank_values=True), headers, body
+                self.command,
+                api_path,
+                parse_qs(query, keep_blank_values=True),
+                headers,
+                lambda: self._body(limit),
+                host,
             )
+        except BodyTooLarge:
+            raise
         except Exception:  # a bug in the sandbox: answer like GitHub's 500, keep serving
             log.exception("sandbox error on %s %s", self.command, path)
             response = Response(500, shapes.error("Server Error"))
@@ -227,17 +327,38 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(
                 response.status,
                 response.raw,
-                {"Content-Type": "application/vnd.github.raw", **self._rate_headers()},
+                {
+                    "Content-Type": "application/vnd.github.raw",
+                    **self._rate_headers(),
+                    **response.headers,
+                },
             )
             return
+        sent = self._body_read if host == "api" else None
         self._json(
             response.status,
             response.body,
             response.headers,
             path=path,
             operation=operation,
-            request_body=_parse(body),
+            request_body=_parse(sent or b""),
         )
+
+    def _download(self, path: str) -> None:
+        """A release asset's `browser_download_url`: the bytes, as github.com sends them."""
+        found = _DOWNLOAD.fullmatch(path)
+        assert found is not None
+        full_name = f"{unquote(found['owner'])}/{unquote(found['repo'])}"
+        data = None
+        if is_full_name(full_name) and self.server.api.store.exists(full_name):
+            data = self.server.api.download(
+                full_name, unquote(found["tag"]), unquote(found["name"]), self._api_user()
+            )
+        if data is None:
+            self._plain(404, b"Not Found\n", path)
+            return
+        self.server.record(self.command, path, 200)
+        self._send(200, data, {"Content-Type": "application/octet-stream"})
 
     def _rate_headers(self) -> dict[str, str]:
         user = self._api_user()
@@ -283,9 +404,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, payload, all_headers)
 
     def _send(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
+        closing = self._body_pending()
         self.send_response(status)
         for key, value in headers.items():
             self.send_header(key, value)
+        if closing:
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         if self.command != "HEAD" and status not in (204, 304):
@@ -299,17 +424,32 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- git smart HTTP ---------------------------------------------------------------------
 
-    def _git(self, path: str, query: str, body: bytes) -> None:
-        full_name = _git_repo(path)
-        assert full_name is not None
+    def _git(self, path: str, query: str) -> None:
+        target = git_http.parse(self.command, path, query)
+        if isinstance(target, git_http.GitRefusal):
+            self._plain(target.status, target.text.encode(), path)
+            return
         api = self.server.api
-        if not is_full_name(full_name) or not api.store.exists(full_name):
+        asked = target.full_name
+        full_name = api.store.canonical(asked) if is_full_name(asked) else None
+        if full_name is not None and not api.ready(full_name):
+            full_name = None  # a fork still being created
+        if full_name is None:
+            moved = api.state.renamed_to(asked) if is_full_name(asked) else None
+            if moved and api.store.exists(moved):
+                # As github.com: the old name redirects, and git follows it.
+                location = f"{api.urls.clone(moved)}/{target.endpoint}"
+                if target.query_string:
+                    location += "?" + target.query_string
+                status = 301 if self.command in ("GET", "HEAD") else 307
+                self._plain(status, b"Moved Permanently\n", path, {"Location": location})
+                return
             self._plain(404, b"Repository not found.\n", path)
             return
-        pushing = path.endswith("/git-receive-pack") or "service=git-receive-pack" in query
+        # Decided on the decoded request, as http-backend will see it (see git_http).
         credentials = self.server.access.from_api_header(self.headers.get("Authorization"))
         user = credentials.user
-        if credentials.bad or (pushing and user is None):
+        if credentials.bad or (target.pushing and user is None):
             # git retries with credentials only after this challenge.
             self._plain(
                 401,
@@ -320,33 +460,28 @@ class _Handler(BaseHTTPRequestHandler):
                 {"WWW-Authenticate": 'Basic realm="GitHub"'},
             )
             return
-        if pushing and not self.server.access.can_write(user, full_name):
+        if target.pushing and not self.server.access.may_write(credentials, full_name):
             self._plain(403, f"Permission to {full_name}.git denied to {user}.\n".encode(), path)
             return
-        self._cgi(path, query, body, user)
+        refusal = ""
+        if target.pushing and credentials.token is not None and not credentials.token.workflow:
+            refusal = credentials.token.workflow_refusal("\0")
+        body = self._body(self.server.max_git_body)  # only now: the token was checked
+        env = git_http.backend_env(
+            root=api.store.root,
+            method=self.command,
+            target=target,
+            full_name=full_name,
+            headers=dict(self.headers.items()),
+            content_length=len(body),
+            remote_addr=self.client_address[0],
+            user=user,
+            workflow_refusal=refusal,
+            hooks=self.server.hooks() if refusal else None,
+        )
+        self._cgi(path, body, env)
 
-    def _cgi(self, path: str, query: str, body: bytes, user: str | None) -> None:
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "GIT_PROJECT_ROOT": str(self.server.api.store.root),
-            "GIT_HTTP_EXPORT_ALL": "1",
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_CONFIG_GLOBAL": os.devnull,
-            "REQUEST_METHOD": self.command,
-            "PATH_INFO": unquote(path),
-            "QUERY_STRING": query,
-            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
-            "CONTENT_LENGTH": str(len(body)),
-            "REMOTE_ADDR": self.client_address[0],
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "GATEWAY_INTERFACE": "CGI/1.1",
-        }
-        if user:
-            env["REMOTE_USER"] = user  # http-backend enables receive-pack only for a user
-        for key, value in self.headers.items():
-            name = "HTTP_" + key.upper().replace("-", "_")
-            if name not in ("HTTP_AUTHORIZATION", "HTTP_CONTENT_LENGTH", "HTTP_CONTENT_TYPE"):
-                env[name] = value  # HTTP_GIT_PROTOCOL selects protocol v2; gzip is honoured
+    def _cgi(self, path: str, body: bytes, env: dict[str, str]) -> None:
         proc = subprocess.Popen(
             [HTTP_BACKEND],
             stdin=subprocess.PIPE,
@@ -406,12 +541,28 @@ def _feed(stdin: Any, body: bytes) -> None:
         stdin.close()
 
 
-def _git_repo(path: str) -> str | None:
-    """`OWNER/NAME` of a smart-HTTP path such as `/OWNER/NAME.git/info/refs`, or None."""
-    parts = path.lstrip("/").split("/")
-    if len(parts) >= 3 and parts[1].endswith(".git"):
-        return f"{unquote(parts[0])}/{unquote(parts[1]).removesuffix('.git')}"
-    return None
+def _too_soon(kind: str, request: Any) -> dict[str, Any]:
+    """GitHub's answers to a pull request opened right after its head branch was pushed,
+    before GitHub has seen the branch's commits."""
+    if kind == "headinvalid":
+        errors = [{"resource": "PullRequest", "field": "head", "code": "invalid"}]
+    else:
+        fields = request if isinstance(request, dict) else {}
+        base = fields.get("base", "")
+        head = str(fields.get("head", "")).rpartition(":")[2]
+        errors = [
+            {
+                "resource": "PullRequest",
+                "code": "custom",
+                "message": f"No commits between {base} and {head}",
+            }
+        ]
+    return shapes.error(
+        "Validation Failed",
+        "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
+        errors=errors,
+        status=422,
+    )
 
 
 def _parse(body: bytes) -> Any:

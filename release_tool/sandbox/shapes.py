@@ -387,44 +387,40 @@ def content_entry(urls: Urls, full_name: str, ref: str, entry: gs.Entry) -> Json
     }
 
 
-def content_file(urls: Urls, full_name: str, ref: str, entry: gs.Entry, data: bytes) -> Json:
+def content_file(urls: Urls, full_name: str, ref: str, entry: gs.Entry, data: bytes | None) -> Json:
+    """A file; `data` None for a file over 1 MB, which GitHub sends without its content
+    (`content: ""`, `encoding: "none"`: the raw media type fetches it)."""
     return {
         **content_entry(urls, full_name, ref, entry),
         "type": "file",
-        "content": encode_content(data),
-        "encoding": "base64",
+        "content": "" if data is None else encode_content(data),
+        "encoding": "none" if data is None else "base64",
     }
 
 
-# -- releases ---------------------------------------------------------------------------------
+def content_symlink(urls: Urls, full_name: str, ref: str, entry: gs.Entry, target: str) -> Json:
+    """A symlink whose target is not a regular file of the repository."""
+    return {**content_entry(urls, full_name, ref, entry), "type": "symlink", "target": target}
 
 
-def release(urls: Urls, rel: st.Release, author: Json) -> Json:
-    api = urls.repo(rel.repo)
-    tag = quote(rel.tag_name, safe="")
-    return {
-        "url": f"{api}/releases/{rel.id}",
-        "html_url": f"{urls.html(rel.repo)}/releases/tag/{tag}",
-        "assets_url": f"{api}/releases/{rel.id}/assets",
-        "upload_url": f"{urls.base}/api/uploads/repos/{rel.repo}/releases/{rel.id}"
-        "/assets{?name,label}",
-        "tarball_url": f"{api}/tarball/{tag}",
-        "zipball_url": f"{api}/zipball/{tag}",
-        "id": rel.id,
-        "node_id": f"RE_sandbox{rel.id}",
-        "tag_name": rel.tag_name,
-        "target_commitish": rel.target_commitish,
-        "name": rel.name,
-        "body": rel.body,
-        "draft": rel.draft,
-        "prerelease": rel.prerelease,
-        "immutable": False,
-        "created_at": rel.created_at,
-        "updated_at": rel.updated_at,
-        "published_at": rel.published_at,
-        "author": author,
-        "assets": [],
-    }
+def content_submodule(
+    urls: Urls, full_name: str, ref: str, entry: gs.Entry, submodule_url: str
+) -> Json:
+    """A submodule; its git and web URLs are null, as GitHub sends for a submodule that is not
+    one of its own repositories."""
+    body = content_entry(urls, full_name, ref, entry)
+    body.update(
+        {
+            "type": "submodule",
+            "submodule_git_url": submodule_url,
+            "size": 0,
+            "git_url": None,
+            "html_url": None,
+            "download_url": None,
+        }
+    )
+    body["_links"] = {"self": body["url"], "git": None, "html": None}
+    return body
 
 
 # -- pull requests ----------------------------------------------------------------------------
@@ -534,7 +530,7 @@ def pull_end(label_text: str, ref: str, sha: str, user_json: Json, repo: Json | 
     return {"label": label_text, "ref": ref, "sha": sha, "user": user_json, "repo": repo}
 
 
-# -- branches, workflows, rate limit ----------------------------------------------------------
+# -- branches, rate limit -------------------------------------------------------------------
 
 
 def branch(urls: Urls, full_name: str, name: str, commit: gs.Commit) -> Json:
@@ -574,24 +570,6 @@ def branch(urls: Urls, full_name: str, name: str, commit: gs.Commit) -> Json:
             "required_status_checks": {"enforcement_level": "off", "contexts": [], "checks": []},
         },
         "protection_url": f"{api}/branches/{quote(name)}/protection",
-    }
-
-
-def workflow(
-    urls: Urls, full_name: str, workflow_id: int, path: str, name: str, created_at: str
-) -> Json:
-    api, html = urls.repo(full_name), urls.html(full_name)
-    return {
-        "id": workflow_id,
-        "node_id": f"W_sandbox{workflow_id}",
-        "name": name,
-        "path": path,
-        "state": "active",
-        "created_at": created_at,
-        "updated_at": created_at,
-        "url": f"{api}/actions/workflows/{workflow_id}",
-        "html_url": f"{html}/blob/HEAD/{path}",
-        "badge_url": f"{html}/workflows/{quote(name)}/badge.svg",
     }
 
 

@@ -39,6 +39,8 @@ class RepoMeta:
     forked_by: str | None = None  # who created the fork (it may live under an organization)
     next_number: int = 1  # issue and pull request numbers share one sequence, as on GitHub
     latest_release: int | None = None  # the release last published with make_latest=true
+    collaborators: list[str] = field(default_factory=list)  # users with write access
+    ready_at: float | None = None  # a fork being created: the epoch time it appears at
 
 
 @dataclass
@@ -56,6 +58,24 @@ class Release:
     published_at: str | None
     updated_at: str
     make_latest: str = "legacy"
+
+
+@dataclass
+class Asset:
+    """A release asset; its bytes live in `ROOT/.sandbox-assets/ID`."""
+
+    id: int
+    repo: str
+    release_id: int
+    name: str
+    label: str | None
+    content_type: str
+    size: int
+    digest: str
+    uploader: str
+    created_at: str
+    updated_at: str
+    download_count: int = 0
 
 
 @dataclass
@@ -101,6 +121,28 @@ class Dispatch:
 
 
 @dataclass
+class Run:
+    """A workflow run (a dispatch starts one); `status` queued → in_progress → completed."""
+
+    id: int
+    repo: str
+    workflow: str  # the file name under .github/workflows/
+    workflow_id: int
+    run_number: int
+    name: str
+    head_branch: str | None
+    head_sha: str
+    actor: str
+    inputs: dict[str, Any]
+    created_at: str
+    updated_at: str
+    status: str = "queued"
+    conclusion: str | None = None
+    event: str = "workflow_dispatch"
+    pull_number: int | None = None  # the pull request the run opened, if any
+
+
+@dataclass
 class _Data:
     next_id: int = 1000
     users: dict[str, int] = field(default_factory=dict)
@@ -108,8 +150,11 @@ class _Data:
     releases: list[Release] = field(default_factory=list)
     pulls: list[Pull] = field(default_factory=list)
     labels: list[Label] = field(default_factory=list)
+    assets: list[Asset] = field(default_factory=list)
     dispatches: list[Dispatch] = field(default_factory=list)
+    runs: list[Run] = field(default_factory=list)
     workflows: dict[str, int] = field(default_factory=dict)  # "owner/name:file" → id
+    renames: dict[str, str] = field(default_factory=dict)  # old owner/name, lower case → new
 
 
 class State:
@@ -134,8 +179,11 @@ class State:
             releases=[Release(**r) for r in raw["releases"]],
             pulls=[Pull(**p) for p in raw["pulls"]],
             labels=[Label(**lb) for lb in raw["labels"]],
+            assets=[Asset(**a) for a in raw.get("assets", [])],
             dispatches=[Dispatch(**d) for d in raw["dispatches"]],
+            runs=[Run(**r) for r in raw.get("runs", [])],
             workflows=dict(raw["workflows"]),
+            renames=dict(raw.get("renames", {})),
         )
 
     def _save(self) -> None:
@@ -213,14 +261,68 @@ class State:
             data.releases = [r for r in data.releases if r.repo != full_name]
             data.pulls = [p for p in data.pulls if full_name not in (p.repo, p.head_repo)]
             data.labels = [lb for lb in data.labels if lb.repo != full_name]
+            data.assets = [a for a in data.assets if a.repo != full_name]
             data.dispatches = [d for d in data.dispatches if d.repo != full_name]
+            data.runs = [r for r in data.runs if r.repo != full_name]
             data.workflows = {
                 k: v for k, v in data.workflows.items() if not k.startswith(full_name + ":")
             }
 
+    def rename_repo(self, old: str, new: str) -> None:
+        """Move everything recorded for `old` to `new`, and remember `old` as a redirect."""
+        with self.transaction():
+            data = self._data
+            meta = data.repos.pop(old, None) or RepoMeta(new, self.new_id(), now())
+            meta.full_name = new
+            data.repos[new] = meta
+            for m in data.repos.values():
+                if m.parent == old:
+                    m.parent = new
+            records: list[Release | Asset | Label | Dispatch | Run] = [
+                *data.releases,
+                *data.assets,
+                *data.labels,
+                *data.dispatches,
+                *data.runs,
+            ]
+            for record in records:
+                if record.repo == old:
+                    record.repo = new
+            for pull in data.pulls:
+                pull.repo = new if pull.repo == old else pull.repo
+                pull.head_repo = new if pull.head_repo == old else pull.head_repo
+            data.workflows = {
+                (new + key[len(old) :] if key.startswith(old + ":") else key): value
+                for key, value in data.workflows.items()
+            }
+            data.renames = {k: (new if v == old else v) for k, v in data.renames.items()}
+            data.renames.pop(new.lower(), None)  # the new name is a repository, not a redirect
+            data.renames[old.lower()] = new
+
+    def former_names(self, full_name: str) -> list[str]:
+        """The names (lower case) that redirect to `full_name`."""
+        return [old for old, new in self._data.renames.items() if new == full_name]
+
+    def renamed_to(self, full_name: str) -> str | None:
+        """Where a repository that was renamed (or transferred) from `full_name` is now."""
+        return self._data.renames.get(full_name.lower())
+
+    def repo_by_id(self, repo_id: int) -> str | None:
+        return next((m.full_name for m in self._data.repos.values() if m.id == repo_id), None)
+
     def forked_by(self, full_name: str) -> str | None:
         meta = self._data.repos.get(full_name)
         return meta.forked_by if meta else None
+
+    def collaborators(self, full_name: str) -> list[str]:
+        meta = self._data.repos.get(full_name)
+        return list(meta.collaborators) if meta else []
+
+    def add_collaborator(self, full_name: str, login: str) -> None:
+        meta = self.repo(full_name)
+        if login not in meta.collaborators:
+            with self.transaction():
+                meta.collaborators.append(login)
 
     def forks_of(self, full_name: str) -> list[RepoMeta]:
         return [m for m in self._data.repos.values() if m.parent == full_name]
@@ -251,6 +353,19 @@ class State:
     def add_release(self, release: Release) -> None:
         self._data.releases.append(release)
 
+    def assets(self, full_name: str, release_id: int | None = None) -> list[Asset]:
+        return [
+            a
+            for a in self._data.assets
+            if a.repo == full_name and release_id in (None, a.release_id)
+        ]
+
+    def add_asset(self, asset: Asset) -> None:
+        self._data.assets.append(asset)
+
+    def remove_asset(self, asset: Asset) -> None:
+        self._data.assets.remove(asset)
+
     def pulls(self, full_name: str) -> list[Pull]:
         return [p for p in self._data.pulls if p.repo == full_name]
 
@@ -278,3 +393,12 @@ class State:
 
     def add_dispatch(self, dispatch: Dispatch) -> None:
         self._data.dispatches.append(dispatch)
+
+    def runs(self, full_name: str) -> list[Run]:
+        return [r for r in self._data.runs if r.repo == full_name]
+
+    def run(self, run_id: int) -> Run | None:
+        return next((r for r in self._data.runs if r.id == run_id), None)
+
+    def add_run(self, run: Run) -> None:
+        self._data.runs.append(run)

@@ -140,6 +140,28 @@ class GitStore:
     def exists(self, full_name: str) -> bool:
         return (self.path(full_name) / "HEAD").is_file()
 
+    def canonical(self, full_name: str) -> str | None:
+        """The repository `full_name` names, spelled as on disk: owner and name are
+        case-insensitive, as on GitHub (None: no such repository)."""
+        if self.exists(full_name):
+            return full_name
+        owner, _, name = full_name.lower().partition("/")
+        for owner_dir in self.root.iterdir() if self.root.is_dir() else ():
+            if owner_dir.name.lower() != owner or not owner_dir.is_dir():
+                continue
+            for repo_dir in owner_dir.glob("*.git"):
+                if repo_dir.name.lower() == f"{name}.git" and (repo_dir / "HEAD").is_file():
+                    return f"{owner_dir.name}/{repo_dir.name.removesuffix('.git')}"
+        return None
+
+    def move(self, old: str, new: str) -> None:
+        """Rename a repository (its directory)."""
+        dest = self.path(new)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        self.path(old).rename(dest)
+        if not any(self.path(old).parent.iterdir()):
+            self.path(old).parent.rmdir()
+
     def repositories(self) -> list[str]:
         return sorted(
             f"{p.parent.name}/{p.name.removesuffix('.git')}"

@@ -17,7 +17,11 @@ def plan(ctx: Planning) -> StepPlan:
     facts = ctx.facts
     if facts.resumed:
         return StepPlan(NAME, skipped=f"already done: HEAD is {facts.tag}")
-    edits = file_edits(ctx.project, facts.found, facts.new, facts.changelog)
+    recovery = facts.recovery
+    overlay = recovery.files if recovery and recovery.kind == "rollback" else {}
+    edits = file_edits(ctx.project, facts.found, facts.new, facts.changelog, overlay)
     if not edits:
+        if not ctx.project.config.version_files and not ctx.project.config.changelog:
+            return StepPlan(NAME, skipped="no file holds the version: the tag alone says it")
         return StepPlan(NAME, skipped=f"the files already say {facts.new}")
     return StepPlan(NAME, tuple(edits))

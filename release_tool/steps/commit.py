@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from release_tool import rendering
 from release_tool.files.write import WriteFileAction
-from release_tool.git_repo import CommitAction
+from release_tool.git_actions import CommitAction
 from release_tool.plan import StepPlan
 from release_tool.project import Project
 from release_tool.steps.base import Planning
@@ -43,4 +43,7 @@ def plan(ctx: Planning) -> StepPlan:
     }
     message = commit_message(ctx.project, context)
     paths = tuple(a.relpath for a in edits)
-    return StepPlan(NAME, (CommitAction(ctx.project.repo, paths, message, parent=facts.head),))
+    action = CommitAction(
+        ctx.project.repo, paths, message, parent=facts.head, verify=not ctx.request.no_verify
+    )
+    return StepPlan(NAME, (action,))

@@ -9,14 +9,27 @@ for a version released earlier (`release-tool downstream VERSION`).
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
-from release_tool.downstream import RelockSettings, Upgrade, plan_downstream
+from release_tool.downstream import PackageIndex, RelockSettings, Upgrade, plan_downstream
+from release_tool.errors import ReleaseError
 from release_tool.github_api import GitHub, release_web_url
 from release_tool.plan import StepPlan
-from release_tool.project import Project, tag_name
-from release_tool.steps.base import Planning, Remote, require_token
+from release_tool.project import Project
+from release_tool.steps.base import (
+    Planning,
+    Remote,
+    anonymous_note,
+    not_checked,
+    released_tag,
+    require_token,
+)
 from release_tool.steps.files import release_notes
 from release_tool.steps.github_release import release_url
+from release_tool.textfiles import read_text
+
+if TYPE_CHECKING:
+    from release_tool.changelog import Changelog
 from release_tool.versions import Version
 
 NAME = "downstream"
@@ -26,6 +39,7 @@ def upgrade_of(
     gh: GitHub,
     project: Project,
     version: Version,
+    tag: str,
     notes: str,
     release: str,
     previous: Version | None,
@@ -34,12 +48,38 @@ def upgrade_of(
     return Upgrade(
         package=config.package,
         version=version,
-        tag=tag_name(config, version),
+        tag=tag,
         notes=notes,
         release_url=release,
         repository=config.repository,
         repository_url=f"{gh.web}/{config.repository}",
         previous=previous,
+        changelog=_changelog(project),
+    )
+
+
+def _changelog(project: Project) -> Changelog | None:
+    """The library's changelog as it is now (the PR shows the notes of skipped releases)."""
+    from release_tool import changelog
+
+    path = project.config.changelog
+    if not path or not (project.root / path).is_file():
+        return None
+    try:
+        return changelog.parse(read_text(project.root / path, path), path)
+    except ReleaseError:
+        return None  # preflight reports an unreadable changelog
+
+
+def package_index(project: Project) -> PackageIndex:
+    """The library's index, waited on at the project's pace (tests make it short)."""
+    config = project.config
+    return PackageIndex(
+        config.index_url,
+        config.index_timeout,
+        project.poll_interval,
+        project.network_timeout,
+        project.progress,
     )
 
 
@@ -59,16 +99,31 @@ def plan(ctx: Planning) -> StepPlan:
     project, facts = ctx.project, ctx.facts
     if not project.config.downstream:
         return StepPlan(NAME, skipped="not configured")
-    require_token(project, "the downstream PRs")
     gh = ctx.remote.github()
-    upgrade = upgrade_of(gh, project, facts.new, facts.notes, release_url(ctx), facts.upgraded_from)
-    return plan_downstream(
-        gh,
-        project.config,
-        upgrade,
-        templates=project.templates,
-        relock_settings=relock_settings(project),
-    )
+    try:
+        upgrade = upgrade_of(
+            gh,
+            project,
+            facts.new,
+            facts.tag,
+            facts.notes_markdown,
+            release_url(ctx),
+            facts.upgraded_from,
+        )
+        planned = plan_downstream(
+            gh,
+            project.config,
+            upgrade,
+            templates=project.templates,
+            index=package_index(project),
+            relock_settings=relock_settings(project),
+        )
+    except ReleaseError as exc:
+        if project.token:
+            raise
+        return not_checked(NAME, exc)
+    notes = anonymous_note(project)
+    return dataclasses.replace(planned, notes=(*planned.notes, *notes)) if notes else planned
 
 
 def plan_released(project: Project, version: Version) -> StepPlan:
@@ -78,12 +133,23 @@ def plan_released(project: Project, version: Version) -> StepPlan:
         return StepPlan(NAME, skipped="not configured")
     require_token(project, "the downstream PRs")
     gh = Remote(project).github()
-    tag = tag_name(config, version)
+    tag = released_tag(project, version)
     release = gh.release_by_tag(config.repository, tag, drafts=True)
     url = release.html_url if release else release_web_url(gh.api, config.repository, tag)
-    upgrade = upgrade_of(gh, project, version, release_notes(project, version), url, None)
+    if config.release_notes == "changelog":
+        notes = release_notes(project, version, markdown=True)
+    else:
+        from release_tool.steps.notes import released_notes
+
+        notes = released_notes(project, version, tag)
+    upgrade = upgrade_of(gh, project, version, tag, notes, url, None)
     step = plan_downstream(
-        gh, config, upgrade, templates=project.templates, relock_settings=relock_settings(project)
+        gh,
+        config,
+        upgrade,
+        templates=project.templates,
+        index=package_index(project),
+        relock_settings=relock_settings(project),
     )
     if release is None:
         warning = f"warning: {config.repository} has no GitHub release for {tag}"

@@ -14,12 +14,12 @@ from datetime import date
 from release_tool import changelog
 from release_tool.email import EmailContext, notes_format_for, plan_email_actions
 from release_tool.errors import UsageError
-from release_tool.files.write import read_text
 from release_tool.github_api import api_url, release_web_url, web_url
 from release_tool.plan import RunState, StepPlan
-from release_tool.project import Project, releases_before, tag_name
-from release_tool.steps.base import Planning
+from release_tool.project import Project, releases_before
+from release_tool.steps.base import Planning, released_tag
 from release_tool.steps.files import release_notes
+from release_tool.textfiles import read_text
 from release_tool.versions import Version
 
 NAME = "email"
@@ -55,7 +55,11 @@ def email_context(project: Project, facts: EmailFacts) -> EmailContext:
         previous_version=facts.previous.pep440 if facts.previous else None,
         date=facts.day,
         notes_text=facts.notes,
-        notes_format=notes_format_for(config.changelog),
+        notes_format=(
+            notes_format_for(config.changelog)
+            if config.release_notes == "changelog"
+            else "markdown"
+        ),
         repository_url=repository_url,
         tag_url=f"{repository_url}/tree/{facts.tag}",
         release_url=release_web_url(api, config.repository, facts.tag),
@@ -106,12 +110,24 @@ def released_facts(project: Project, version: Version, today: date) -> EmailFact
     """Facts for a version released earlier (`release-tool email VERSION`): its changelog
     section and date, and the release before it among the tags."""
     config = project.config
-    notes, day = release_notes(project, version), today
+    tag = released_tag(project, version)
+    if config.release_notes == "changelog":
+        notes = release_notes(project, version)
+    else:
+        from release_tool.steps.notes import released_notes
+
+        notes = released_notes(project, version, tag)
+    day = today
     if config.changelog and (project.root / config.changelog).is_file():
-        fmt = changelog.changelog_format(config.changelog)
-        text = read_text(project.root / config.changelog)
-        for section in changelog.parse_sections(text, fmt):
-            if section.version == version and section.date:
-                day = section.date
-    previous = releases_before(config, project.repo.local_tags(), version)
-    return EmailFacts(version, previous, tag_name(config, version), notes, day)
+        log = changelog.parse(
+            read_text(project.root / config.changelog, config.changelog), config.changelog
+        )
+        section = log.section(version)
+        if section is not None and section.date:
+            day = section.date
+    # The release before it: the highest version tag reachable from its tag (from HEAD when
+    # it has none), so a maintenance branch's release does not name master's as previous.
+    tags = project.repo.local_tags()
+    reachable = project.repo.local_tags(merged=tag if tag in tags else "HEAD")
+    previous = releases_before(config, reachable, version)
+    return EmailFacts(version, previous, tag, notes, day)

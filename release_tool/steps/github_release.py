@@ -8,13 +8,16 @@ draft. The body is the version's notes through `templates/github/release_body.md
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from release_tool import rendering
+from release_tool.errors import ReleaseError
 from release_tool.github_api import GitHub, GitHubError, ReleaseInfo, release_web_url
 from release_tool.plan import Outcome, RunState, StepPlan
 from release_tool.project import Project
-from release_tool.steps.base import Planning, require_token
+from release_tool.steps.base import Planning, anonymous_note, not_checked
 from release_tool.versions import Version
 
 NAME = STEP = "github-release"
@@ -66,6 +69,9 @@ class CreateReleaseAction:
     def details(self) -> str:
         return self.release.body
 
+    def data(self) -> dict[str, Any]:
+        return {"action": "create-release", **asdict(self.release)}
+
     def apply(self, state: RunState) -> Outcome:
         r = self.release
         try:
@@ -98,6 +104,7 @@ class CreateReleaseAction:
                 body=r.body,
                 draft=r.draft and made.draft,
                 prerelease=r.prerelease,
+                was_draft=made.draft,
             )
         return Outcome(
             f"created release {r.tag}: {made.html_url}", RunState(release_url=made.html_url)
@@ -121,6 +128,14 @@ class UpdateReleaseAction:
     def details(self) -> str:
         return self.release.body
 
+    def data(self) -> dict[str, Any]:
+        return {
+            "action": "update-release",
+            **asdict(self.release),
+            "url": self.existing.html_url,
+            "changes": list(self.changes),
+        }
+
     def apply(self, state: RunState) -> Outcome:
         r = self.release
         made = self.gh.update_release(
@@ -130,6 +145,7 @@ class UpdateReleaseAction:
             body=r.body,
             draft=r.draft and self.existing.draft,
             prerelease=r.prerelease,
+            was_draft=self.existing.draft,
         )
         return Outcome(
             f"updated release {r.tag}: {made.html_url}", RunState(release_url=made.html_url)
@@ -186,7 +202,17 @@ def plan_github_release(
     warning = actions_token_warning(project)
     if warning:
         notes_out.append(warning)
-    existing = gh.release_by_tag(config.repository, tag, drafts=config.draft_release)
+    if config.release_assets:
+        from release_tool.steps.notes import OWN_MARKER
+
+        # The marker tells the tool's own draft from someone else's (see release_assets).
+        desired = dataclasses.replace(desired, body=f"{desired.body}\n\n{OWN_MARKER}")
+        immutable = _plan_immutable(gh, project, desired, notes_out)
+        if immutable is not None:
+            return immutable
+    # Drafts too, always: GitHub lets a published release be created beside a draft for the
+    # same tag, so a draft an earlier run left must be found (and published), not doubled.
+    existing = gh.release_by_tag(config.repository, tag, drafts=True)
     if existing is None:
         return StepPlan(STEP, (CreateReleaseAction(gh, desired),), notes=tuple(notes_out))
     changes = desired.differences(existing)
@@ -208,10 +234,62 @@ def plan_github_release(
     )
 
 
+def _plan_immutable(
+    gh: GitHub, project: Project, desired: DesiredRelease, notes: list[str]
+) -> StepPlan | None:
+    """With `release_assets`: the draft → assets → publish action (finishing the tool's own
+    draft when an earlier run left one); None when the tag's release is already published
+    (then it is only brought up to date, as without assets)."""
+    from release_tool.steps.notes import OWN_MARKER
+    from release_tool.steps.release_assets import AssetBuild, ImmutableReleaseAction
+
+    config, r = project.config, desired
+    published = gh.release_by_tag(r.repository, r.tag)
+    if published is not None:
+        notes.append(
+            "the release is published: its assets are as they are (an immutable release "
+            "takes no new ones)"
+        )
+        return None
+    draft = gh.draft_of(r.repository, r.tag, OWN_MARKER)
+    if draft is not None:
+        notes.append(
+            f"an earlier run's draft of {r.tag} is finished, not doubled: {draft.html_url}"
+        )
+    build = AssetBuild(config.build_command, config.release_assets, config.build_timeout)
+    action = ImmutableReleaseAction(
+        gh,
+        project.root,
+        project.environ,
+        r.repository,
+        r.tag,
+        r.name,
+        r.body,
+        r.prerelease,
+        r.draft,
+        build,
+        draft,
+    )
+    return StepPlan(STEP, (action,), notes=tuple(notes))
+
+
 def plan(ctx: Planning) -> StepPlan:
-    require_token(ctx.project, "the GitHub release")
-    facts = ctx.facts
-    return plan_github_release(ctx.remote.github(), ctx.project, facts.new, facts.tag, facts.notes)
+    """The release for the tag; without a token, planned on anonymous reads (or not checked)."""
+    facts, project = ctx.facts, ctx.project
+    try:
+        planned = plan_github_release(
+            ctx.remote.github(), project, facts.new, facts.tag, facts.notes_markdown
+        )
+    except ReleaseError as exc:
+        if project.token:
+            raise
+        return not_checked(NAME, exc)
+    if project.token:
+        return planned
+    notes = anonymous_note(project)
+    if project.config.draft_release:
+        notes += ("drafts are visible only with a token: an existing draft is not seen",)
+    return dataclasses.replace(planned, notes=(*planned.notes, *notes))
 
 
 def release_url(ctx: Planning) -> str:

@@ -1,53 +1,114 @@
 """The `preflight` step: read everything once, decide the versions, report every problem.
 
-`gather` is what planning starts with (after `recover` has looked at the lock journal): the
+`survey` is what planning starts with (after `recover` has looked at the lock journal): the
 version files, the working copy, local and remote tags, the changelog and its notes. It
-returns the `Facts` every later step plans on, or raises one `PreflightError` listing every
-problem found — never only the first. `plan` shows the checks that passed.
+returns the `Facts` every later step plans on — when the versions could be decided — and
+every problem found, all of them: disagreeing files do not hide a dirty tree, missing notes or
+a stale tag. `gather` is the same, raising the problems. `plan` shows the checks that passed.
+
+Versions: `major|minor|patch|release|pre|X.Y.Z` always name a new version computed from the
+files'; only `current` (or the explicit version the files already say, tagged at HEAD: an
+interrupted release of exactly that version, as is a run the lock journal says had pushed)
+finishes a release HEAD already carries. A version tagged in any spelling (`X.Y.Z`, `vX.Y.Z`,
+the configured format) is released: its tag is that one, and no second spelling is made.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
-from release_tool.errors import PreflightError, ReleaseError, UsageError
+from release_tool.errors import PreflightError, ReleaseError, UsageError, VersionError
 from release_tool.git_repo import (
     PendingRemote,
-    ReleaseLock,
     RemoteState,
     WorkingState,
     credentials_refused,
 )
 from release_tool.plan import StepPlan
-from release_tool.project import Facts, Project, ReleaseRequest, releases_before, tag_name
-from release_tool.steps import recover
+from release_tool.project import (
+    NPM_KINDS,
+    Facts,
+    FileVersion,
+    LocalCommit,
+    Project,
+    Recovery,
+    ReleaseRequest,
+    release_tag,
+    releases_before,
+    tag_spellings,
+)
+from release_tool.release_lock import ReleaseLock
+from release_tool.steps import NAMES
 from release_tool.steps.base import Planning
 from release_tool.steps.files import (
+    NO_RELEASE,
     check_order,
     current_version,
+    own_lock_problems,
+    plan_changelog,
     read_file_versions,
-    release_notes,
+    real_relpath,
     resolve_version,
-    stamp_changelog,
+    version_source,
 )
 from release_tool.versions import Version
 
 NAME = "preflight"
+ALLOW_UNPUSHED = "--allow-unpushed"
 
 
-def gather(project: Project, request: ReleaseRequest) -> Facts:
+@dataclass(frozen=True)
+class Survey:
+    """What preflight found: the facts (None when no version could be decided), and every
+    problem that stops the release."""
+
+    facts: Facts | None
+    problems: tuple[ReleaseError, ...]
+
+
+def combined(problems: list[ReleaseError] | tuple[ReleaseError, ...]) -> ReleaseError:
+    """One error for one or more problems (the first one's own when alone)."""
+    unique = list({p.message: p for p in problems}.values())
+    return unique[0] if len(unique) == 1 else PreflightError(unique)
+
+
+def gather(
+    project: Project, request: ReleaseRequest, steps: frozenset[str] = frozenset(NAMES)
+) -> Facts:
     """Read the world, decide the versions and the tag; raise every problem at once."""
+    found = survey(project, request, steps)
+    if found.problems or found.facts is None:
+        raise combined(found.problems)
+    return found.facts
+
+
+def survey(
+    project: Project, request: ReleaseRequest, steps: frozenset[str] = frozenset(NAMES)
+) -> Survey:
+    """Read the world and decide the versions and the tag, collecting every problem.
+
+    `steps` are the steps the request selects (the pipeline decides): what the commit and the
+    tag need (an identity, a signing key, tracked version files) is checked only when they
+    are made."""
     config, repo = project.config, project.repo
-    recovery = None
-    with repo.start_ls_remote(config.remote) as pending:  # the remote answers while we read
+    problems: list[ReleaseError] = []
+    recovery: Recovery | None = None
+    found: list[FileVersion] = []
+    # The remote answers while we read.
+    with repo.start_ls_remote(config.remote, project.network_timeout) as pending:
         if ReleaseLock(repo).path.exists():  # a run was interrupted: its fate needs the remote
+            from release_tool.steps import recover
+
             remote, remote_error = _remote_state(pending)
             recovery = recover.inspect(project, remote)
         overlay = recovery.files if recovery and recovery.kind == "rollback" else {}
-        found = read_file_versions(project, overlay)
+        try:
+            found = read_file_versions(project, overlay)
+        except UsageError as exc:
+            problems.append(exc)
         working = repo.state()
         local_tags = repo.local_tags()
-        current = current_version(found, request)
         if recovery is None:
             remote, remote_error = _remote_state(pending)
     observed_head = working.head
@@ -60,29 +121,70 @@ def gather(project: Project, request: ReleaseRequest) -> Facts:
         )
         local_tags = {t: sha for t, sha in local_tags.items() if t not in recovery.tags}
     head = working.head
-
-    # A HEAD that already carries the current version's tag is a release in progress (or done):
-    # the same command again finishes it instead of bumping a second time.
-    current_tag = tag_name(config, current)
-    asked = request.bump
-    finishing = asked.word is not None or asked.version == current
-    resumed = finishing and (
-        local_tags.get(current_tag) == head
-        or (remote is not None and remote.tags.get(current_tag) == head)
-    )
-    new = current if resumed else resolve_version(current, request)
-    if not resumed:
-        check_order(current, new, request)
-
-    problems: list[ReleaseError] = []
+    reachable = remote is not None
     if remote is None:
         problems.append(_unreachable(project, remote_error))
         remote = RemoteState(heads={}, tags={})
-    problems += _git_problems(project, working, local_tags, remote, new, resumed)
 
-    stamped = stamp_changelog(project, new, request.today, overlay)
-    notes = release_notes(project, new, stamped[1]) if stamped else ""
-    if not notes.strip() and not request.allow_empty_notes:
+    rolled_back = recovery is not None and recovery.kind == "rollback"
+    current = _current(
+        project,
+        found,
+        request,
+        problems,
+        head=(recovery.head if recovery and rolled_back else None) or working.head,
+        ignore=recovery.tags if recovery and rolled_back else (),
+    )
+    # A HEAD that already carries the current version's tag (any spelling) is a release in
+    # progress (or done): `current`, or that very version asked for explicitly, finishes it.
+    at_head = [
+        tag
+        for tag in (tag_spellings(config, current) if current else ())
+        if head in (local_tags.get(tag), remote.tags.get(tag))
+    ]
+    asked = request.bump
+    finishing = (
+        asked.is_current
+        or (asked.version is not None and asked.version == current)
+        or (recovery is not None and recovery.kind == "finish")
+    )
+    resumed = bool(finishing and at_head and not request.sync)
+    new = current if resumed else _new(project, request, current, problems)
+
+    problems += _git_problems(project, working, local_tags, remote, new, resumed, reachable)
+    unpushed = _unpushed(project, working, remote, resumed) if reachable else ()
+    if new is None:
+        return Survey(None, tuple(problems))
+    if not resumed:
+        problems += own_lock_problems(project, overlay)
+
+    try:
+        markdown = bool(steps & {"github-release", "downstream"})  # who shows it as Markdown
+        log = plan_changelog(project, new, request.today, overlay, markdown=markdown)
+        unreadable = False
+    except ReleaseError as exc:  # two headings for the version, nowhere to stamp one
+        problems.append(exc)
+        log, unreadable = None, True
+    if not resumed:
+        stamped = (log.old, log.stamped) if log else None
+        problems += _write_problems(project, steps, found, new, stamped)
+    notes = log.notes if log else ""
+    notes_markdown = log.notes_markdown if log else ""
+    warnings = log.warnings if log else ()
+    tag = at_head[0] if resumed else release_tag(config, new, local_tags, remote.tags)
+    if config.release_notes != "changelog":  # GitHub's generated notes, or the commits
+        from release_tool.steps.notes import plan_notes
+
+        try:
+            picked = plan_notes(
+                project, new=new, head=head, tag=tag, remote_tags=remote.tags, steps=steps
+            )
+            notes = notes_markdown = picked.markdown
+            warnings = (*warnings, *picked.warnings)
+        except ReleaseError as exc:
+            problems.append(exc)
+            notes = notes_markdown = ""
+    elif not notes.strip() and not request.allow_empty_notes and not unreadable:
         where = config.changelog or "the changelog (none configured)"
         problems.append(
             UsageError(
@@ -90,39 +192,121 @@ def gather(project: Project, request: ReleaseRequest) -> Facts:
                 "write them under 'Unreleased' (or a [X.Y.Z] section), or pass --allow-empty-notes",
             )
         )
-    if problems:
-        raise problems[0] if len(problems) == 1 else PreflightError(problems)
 
-    previous = current if current != new else releases_before(config, _all(local_tags, remote), new)
-    return Facts(
+    from_tags = version_source(project) == "tag"
+    if not found and not from_tags:  # a version file could not be read: nothing to edit
+        return Survey(None, tuple(problems))
+    if current is None:
+        if not found:
+            return Survey(None, tuple(problems))
+        current = max(f.version for f in found)
+    if current != new:
+        previous: Version | None = current
+    else:
+        previous = releases_before(config, project.repo.local_tags(merged=head), new)
+    if previous == NO_RELEASE:
+        previous = None  # the first release
+    facts = Facts(
         current=current,
         new=new,
-        tag=tag_name(config, new),
+        tag=tag,
         head=head,
         remote=remote,
         notes=notes,
         resumed=resumed,
-        changelog=stamped,
+        changelog=(log.old, log.stamped) if log else None,
         previous=previous,
         found=tuple(found),
         recovery=recovery,
         observed_head=observed_head,
+        unpushed=unpushed,
+        notes_markdown=notes_markdown,
+        warnings=warnings,
     )
+    return Survey(facts, tuple(problems))
 
 
 def plan(ctx: Planning) -> StepPlan:
     config, facts = ctx.project.config, ctx.facts
-    notes = [
-        f"version files agree on {facts.current}",
-        f"on {config.branch}, clean, up to date with {config.remote}",
-    ]
+    upstream = f"{config.remote}/{config.branch}"
+    if version_source(ctx.project) == "tag":
+        since = "no release tag reachable from HEAD yet" if facts.current == NO_RELEASE else ""
+        notes = [f"version from tags: {since or facts.current}"]
+    else:
+        notes = [f"version files agree on {facts.current}"]
+    if not facts.unpushed:
+        notes.append(f"on {config.branch}, clean, up to date with {upstream}")
+    else:
+        notes.append(
+            f"warning: on {config.branch}, clean, and {len(facts.unpushed)} commit(s) ahead of "
+            f"{upstream}, which the push publishes: "
+            + "; ".join(str(commit) for commit in facts.unpushed)
+        )
+        if not ctx.request.allow_unpushed:
+            notes.append(f"a real run refuses to publish them without {ALLOW_UNPUSHED}")
     if facts.resumed:
         notes.append(f"HEAD is already tagged {facts.tag}: finishing that release")
+    notes += [f"warning: {warning}" for warning in facts.warnings]
     return StepPlan(NAME, notes=tuple(notes))
 
 
-def _all(local_tags: Mapping[str, str], remote: RemoteState) -> dict[str, str]:
-    return {**local_tags, **remote.tags}
+def unpushed_problem(project: Project, facts: Facts) -> UsageError:
+    """Why a real run refuses to push commits nobody has seen on the remote."""
+    config = project.config
+    shown = "; ".join(str(commit) for commit in facts.unpushed[:5])
+    more = f"; and {len(facts.unpushed) - 5} more" if len(facts.unpushed) > 5 else ""
+    return UsageError(
+        f"the push would publish {len(facts.unpushed)} commit(s) besides the release commit "
+        f"that {config.remote}/{config.branch} does not have: {shown}{more}",
+        f"review them (git log {config.remote}/{config.branch}..HEAD) and push them through "
+        f"review first, or pass {ALLOW_UNPUSHED} to publish them with the release",
+    )
+
+
+def _current(
+    project: Project,
+    found: list[FileVersion],
+    request: ReleaseRequest,
+    problems: list[ReleaseError],
+    *,
+    head: str,
+    ignore: Sequence[str],
+) -> Version | None:
+    """The current version (the files', or the last tag's); on a disagreement an explicit
+    version still gets planned (for its own problems), a bump word cannot be."""
+    try:
+        return current_version(project, found, request, head=head, ignore=ignore)
+    except UsageError as exc:
+        problems.append(exc)
+    return None
+
+
+def _new(
+    project: Project,
+    request: ReleaseRequest,
+    current: Version | None,
+    problems: list[ReleaseError],
+) -> Version | None:
+    """The version to release (None when it cannot be decided); its problems collected."""
+    new = request.bump.version if current is None else None
+    try:
+        if current is not None:
+            new = resolve_version(current, request)
+            check_order(current, new, request)
+    except UsageError as exc:
+        problems.append(exc)
+    if new is not None and new.unspellable_in_semver:
+        npm = [vf.path for vf in project.config.version_files if vf.kind in NPM_KINDS]
+        if npm:
+            problems.append(
+                VersionError(
+                    f"{new} is {new.unspellable_in_semver}, which npm cannot spell "
+                    f"({', '.join(npm)} hold a SemVer version)",
+                    "release X.Y.Z or a pre-release X.Y.ZaN / bN / rcN; .devN and .postN "
+                    "releases are for packages with no npm version file",
+                )
+            )
+    return new
 
 
 def _remote_state(pending: PendingRemote) -> tuple[RemoteState | None, ReleaseError | None]:
@@ -153,10 +337,11 @@ def _git_problems(
     working: WorkingState,
     local_tags: Mapping[str, str],
     remote: RemoteState,
-    new: Version,
+    new: Version | None,
     resumed: bool,
+    reachable: bool,
 ) -> list[ReleaseError]:
-    config, repo = project.config, project.repo
+    config = project.config
     problems: list[ReleaseError] = []
     head, branch, dirty = working.head, working.branch, working.dirty
     if dirty:
@@ -167,34 +352,156 @@ def _git_problems(
                 "commit or stash them first: a release commits only the version files",
             )
         )
-    if branch != config.branch:
+    switch = f"git switch {config.branch} (or set `branch` in the config)"
+    if branch is None:
         problems.append(
-            UsageError(
-                f"on {'a detached HEAD' if branch is None else f'branch {branch!r}'}, "
-                f"not {config.branch!r}",
-                f"git switch {config.branch} (or set `branch` in the config)",
-            )
+            UsageError(f"HEAD is detached at {head[:12]}, not on {config.branch!r}", switch)
         )
-    remote_head = remote.heads.get(config.branch)
-    if (
-        remote_head
-        and remote_head != head
-        and not (repo.has_commit(remote_head) and repo.is_ancestor(remote_head, head))
-    ):
-        problems.append(
-            UsageError(
-                f"{config.branch!r} is behind {config.remote}/{config.branch}",
-                f"git pull --ff-only {config.remote} {config.branch}, then run again",
-            )
-        )
-    tag = tag_name(config, new)
-    for where, tags in (("locally", local_tags), (f"on {config.remote}", remote.tags)):
-        at = tags.get(tag)
+    elif branch != config.branch:
+        problems.append(UsageError(f"on branch {branch!r}, not {config.branch!r}", switch))
+    elif reachable:
+        problems += _upstream_problems(project, head, remote)
+    for tag in tag_spellings(config, new) if new else ():
+        published = remote.tags.get(tag)
+        at = local_tags.get(tag)
         if at is not None and not (resumed and at == head):
             problems.append(
                 UsageError(
-                    f"tag {tag} already exists {where}, on commit {at[:12]}",
-                    f"{new} was released before: pick another version, or delete the stale tag",
+                    f"tag {tag} already exists locally, on commit {at[:12]}",
+                    f"{new} was released before: pick another version"
+                    if published is not None
+                    else f"pick another version, or delete the stale local tag (git tag -d {tag}) "
+                    "if it was never pushed",
+                )
+            )
+        if published is not None and not (resumed and published == head):
+            problems.append(
+                UsageError(
+                    f"tag {tag} already exists on {config.remote}, on commit {published[:12]}",
+                    f"{tag} is already on {config.remote}: {new} was released; pick another "
+                    "version",
                 )
             )
     return problems
+
+
+def _write_problems(
+    project: Project,
+    steps: frozenset[str],
+    found: list[FileVersion],
+    new: Version,
+    stamped: tuple[str, str] | None,
+) -> list[ReleaseError]:
+    """What predictably fails in the middle of the release, found before it starts: no
+    committer identity, a signing key git cannot use, a version file git does not track."""
+    config, repo = project.config, project.repo
+    edited = [
+        vf.path
+        for vf in config.version_files
+        if any(f.version != new for f in found if f.path == vf.path)
+    ]
+    if config.changelog and stamped and stamped[0] != stamped[1]:
+        edited.append(config.changelog)
+    commit = "commit" in steps and bool(edited)
+    tag = "tag" in steps
+    if not (commit or tag):
+        return []
+    paths = list(dict.fromkeys(real_relpath(project, path) for path in edited)) if commit else []
+    ready = repo.readiness(paths)
+    problems: list[ReleaseError] = []
+    if ready.ident is None:
+        said = ready.ident_error.removeprefix("git var failed: ")
+        problems.append(
+            UsageError(
+                f"git has no committer identity for the release {'commit' if commit else 'tag'}"
+                f": {said}",
+                'git config user.name "Your Name"; git config user.email you@example.org '
+                "(or set GIT_COMMITTER_NAME and GIT_COMMITTER_EMAIL)",
+            )
+        )
+    for path in ready.untracked:
+        if path in ready.ignored:
+            problems.append(
+                UsageError(
+                    f"{path} is ignored by git, so the release commit cannot hold it",
+                    f"track it (git add -f {path}; git commit), or take it out of version_files",
+                )
+            )
+        else:
+            problems.append(
+                UsageError(
+                    f"{path} is not tracked by git, so the release commit cannot hold it",
+                    f"git add {path} and commit it first, or take it out of version_files",
+                )
+            )
+    from release_tool.signing import signing_problems
+
+    problems += signing_problems(
+        ready.signing,
+        commit=commit,
+        tag=tag,
+        sign_tags=config.sign,
+        ident=ready.ident,
+        root=repo.root,
+    )
+    return problems
+
+
+def _upstream_problems(project: Project, head: str, remote: RemoteState) -> list[ReleaseError]:
+    """The configured branch against the remote's: missing there, behind, or diverged."""
+    config, repo = project.config, project.repo
+    upstream = f"{config.remote}/{config.branch}"
+    remote_head = remote.heads.get(config.branch)
+    pull = f"git pull --ff-only {config.remote} {config.branch}, then run again"
+    if remote_head is None:
+        return [
+            UsageError(
+                f"{config.remote} has no branch {config.branch!r}",
+                f"push it through review first (git push {config.remote} {config.branch}), "
+                "or set `branch` in the config to the branch releases are made from",
+            )
+        ]
+    if remote_head == head:
+        return []
+    if not repo.has_commit(remote_head):
+        said = f"{config.remote} has commits this clone has not fetched"
+        return [UsageError(f"{config.branch!r} is behind {upstream} ({said})", pull)]
+    if repo.is_ancestor(remote_head, head):
+        return []  # ahead: the commits the push would publish are listed, not refused here
+    if repo.is_ancestor(head, remote_head):
+        behind = len(repo.commits_between(head, remote_head))
+        return [UsageError(f"{config.branch!r} is behind {upstream} by {behind} commit(s)", pull)]
+    return [
+        UsageError(
+            f"{config.branch!r} and {upstream} have diverged",
+            f"git pull --rebase {config.remote} {config.branch} (or reset to {upstream}), "
+            "then run again",
+        )
+    ]
+
+
+def _unpushed(
+    project: Project, working: WorkingState, remote: RemoteState, resumed: bool
+) -> tuple[LocalCommit, ...]:
+    """The commits HEAD has that the remote's branch lacks, but for the release commit (HEAD,
+    when it already carries the release's tag)."""
+    config, repo = project.config, project.repo
+    remote_head = remote.heads.get(config.branch)
+    head = working.head
+    if (
+        working.branch != config.branch
+        or remote_head is None
+        or remote_head == head
+        or not repo.has_commit(remote_head)
+        or not repo.is_ancestor(remote_head, head)
+    ):
+        return ()
+    commits = [
+        LocalCommit(sha, subject) for sha, subject in repo.commits_between(remote_head, head)
+    ]
+    if resumed:
+        commits = [c for c in commits if c.sha != head]
+    return tuple(commits)
+
+
+__all__ = ["ALLOW_UNPUSHED", "Survey", "combined", "gather", "plan", "survey", "unpushed_problem"]

@@ -11,9 +11,11 @@ dry run shows the same recovery and the same release a real run then applies.
 from __future__ import annotations
 
 from release_tool.errors import UsageError
-from release_tool.git_repo import RecoverAction, ReleaseLock, RemoteState, journal_tags
+from release_tool.git_actions import RecoverAction, push_landed
+from release_tool.git_repo import RemoteState
 from release_tool.plan import StepPlan
 from release_tool.project import Project, Recovery
+from release_tool.release_lock import ReleaseLock, journal_tags
 from release_tool.steps.base import Planning
 
 NAME = "recover"
@@ -42,7 +44,9 @@ def inspect(project: Project, remote: RemoteState | None) -> Recovery | None:
             "whether its push landed",
             "run the same command again when the remote is reachable",
         )
-    pushed = [tag for tag in made if remote is not None and remote.tags.get(tag) == local[tag]]
+    # The same question the push asks when its answer is lost (`push_landed`): is the tag
+    # this run made on the remote, at the same commit? (The push is atomic: the branch too.)
+    pushed = remote is not None and push_landed(remote, {f"refs/tags/{t}": local[t] for t in made})
     on_branch = branch if isinstance(branch, str) else None
     if pushed and remote is not None:
         return Recovery(

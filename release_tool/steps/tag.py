@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from release_tool.git_repo import TagAction
+from release_tool.git_actions import TagAction
 from release_tool.plan import RunState, StepPlan
 from release_tool.steps.base import Planning
 

@@ -27,4 +27,5 @@ def plan(ctx: Planning) -> StepPlan:
         timeout=config.index_timeout,
         interval=project.poll_interval,
         progress=project.progress,
+        request_timeout=project.network_timeout,
     )
