@@ -262,8 +262,6 @@ class DispatchWorkflowAction:
             "workflow": self.workflow,
             "ref": self.ref,
             "inputs": dict(self.inputs),
-            "wait_for": f"{self.package} {self.version}" if self.index is not None else None,
-            "pr_head": self.head or None,
         }
 
     def _say(self, message: str) -> None:

@@ -52,7 +52,7 @@ from release_tool.downstream.review import (
 from release_tool.downstream.upgrade import Upgrade
 from release_tool.errors import UsageError
 from release_tool.files.requirements import HeldPin, PinChange
-from release_tool.github_api import GitHub
+from release_tool.github_api import GitHub, GitHubError
 from release_tool.plan import Action, RunState, StepPlan
 from release_tool.versions import Version
 
@@ -247,7 +247,7 @@ def _plan_edit(
         have_reviewers = {x.lower() for x in pull.reviewers}
         reviewers = tuple(x for x in reviewers if x.lower() not in have_reviewers)
     if reviewers:
-        author = pull.author if pull is not None else gh.login()
+        author = pull.author if pull is not None else _login(gh)
         reviewers, left_out = check_reviewers(gh, repo, reviewers, author)
         notes += left_out
     if pull is not None and not (update_branch or pull_changes or labels or reviewers):
@@ -347,3 +347,16 @@ def template_context(
 
 def _render(name: str, context: dict[str, Any], templates: Path | None) -> str:
     return rendering.render(name, context, override_dir=templates)
+
+
+def _login(gh: GitHub) -> str | None:
+    """The token's user, who opens the PR; None for a token that has none (a GitHub App's:
+    GET /user answers 403), whose reviewers GitHub then judges when they are asked."""
+    if gh.has_no_user:
+        return None
+    try:
+        return gh.login()
+    except GitHubError as exc:
+        if exc.status != 403:
+            raise
+        return None

@@ -76,13 +76,14 @@ def major_jump(upgrade: Upgrade, olds: Iterable[str]) -> str | None:
 
 
 def check_reviewers(
-    gh: GitHub, repository: str, reviewers: Sequence[str], author: str
+    gh: GitHub, repository: str, reviewers: Sequence[str], author: str | None
 ) -> tuple[tuple[str, ...], list[str]]:
-    """(the reviewers GitHub will accept, a note for each left out)."""
+    """(the reviewers GitHub will accept, a note for each left out); `author` None: unknown
+    (an App's token), so only GitHub can tell, when asked."""
     kept: list[str] = []
     notes: list[str] = []
     for login in reviewers:
-        if login.lower() == author.lower():
+        if author is not None and login.lower() == author.lower():
             notes.append(
                 f"{repository}: reviewer {login} left out: {login} opens the PR, and GitHub does "
                 "not let the author review it"

@@ -88,6 +88,12 @@ class Client:
         """Whether requests go out as a GitHub App (installation tokens: no user, no fork)."""
         return self.installations is not None
 
+    @property
+    def has_no_user(self) -> bool:
+        """Whether the token acts for no user, so GET /user answers 403: an App's, or any
+        installation token (GitHub spells those `ghs_…`, Actions' GITHUB_TOKEN included)."""
+        return self.is_app or (self._token or "").startswith("ghs_")
+
     def _gh(self, full_name: str | None = None) -> Github:
         """The PyGithub client for requests on `full_name`: as a GitHub App, the one of the
         installation that covers it (anonymous where the App is not installed)."""

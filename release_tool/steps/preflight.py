@@ -434,6 +434,8 @@ def _write_problems(
                     f"git add {path} and commit it first, or take it out of version_files",
                 )
             )
+    if not (config.sign or ready.signing):
+        return problems  # nothing asks git to sign: nothing to check (nor to import)
     from release_tool.signing import signing_problems
 
     problems += signing_problems(
