@@ -22,7 +22,7 @@ from release_tool.downstream.reads import BaseFiles, Target
 from release_tool.downstream.review import check_reviewers, major_jump, releases_between
 from release_tool.downstream.upgrade import Upgrade
 from release_tool.files.requirements import PinChange
-from release_tool.github_api import GitHub, PullInfo
+from release_tool.github_api import GitHub, GitHubError, PullInfo
 
 __all__ = ["Upgrade", "pr_action", "template_context"]
 
@@ -81,7 +81,7 @@ def pr_action(
         reviewers = tuple(x for x in reviewers if x.lower() not in have_reviewers)
     if reviewers:
         # Those GitHub would refuse (the PR's author, a non-collaborator) are left out now.
-        author = pull.author if pull is not None else gh.login()
+        author = pull.author if pull is not None else _login(gh)
         reviewers, left_out = check_reviewers(gh, repo, reviewers, author)
         notes += left_out
     if pull is not None and not (update_branch or pull_changes or labels or reviewers):
@@ -109,6 +109,19 @@ def pr_action(
         pull_changes=tuple(pull_changes),
     )
     return action, "\n".join(notes)
+
+
+def _login(gh: GitHub) -> str | None:
+    """The token's user, who opens the PR; None for a token that has none (a GitHub App's),
+    whose reviewers GitHub then judges when they are asked (as `plan._login`)."""
+    if gh.has_no_user:
+        return None
+    try:
+        return gh.login()
+    except GitHubError as exc:
+        if exc.status != 403:
+            raise
+        return None
 
 
 # --- rendering -----------------------------------------------------------------------------------
