@@ -250,8 +250,11 @@ def summarize(rehearsal: Rehearsal, plan: ReleasePlan, result: RunResult) -> dic
     sandbox = rehearsal.sandbox
     repository = rehearsal.project.config.repository
     email_url = None
+    email_text = details.get("email", "")
     if state.email_draft and Path(state.email_draft).is_file():
-        email_url = sandbox.add_page(EMAIL_PAGE, email_html(Path(state.email_draft).read_bytes()))
+        written = Path(state.email_draft).read_bytes()
+        email_url = sandbox.add_page(EMAIL_PAGE, email_html(written))
+        email_text = _email_preview(written)  # what was written: the PR URLs filled in
     if state.pr_urls:
         # What the PRs really hold, after what was planned (a relock resolved while applying:
         # the plan could only say what would run).
@@ -267,12 +270,23 @@ def summarize(rehearsal: Rehearsal, plan: ReleasePlan, result: RunResult) -> dic
         "downstream_diff": details.get("downstream", ""),
         "downstream_data": dict(rehearsal.downstream),
         "email_draft": state.email_draft,
-        "email": details.get("email", ""),
+        "email": email_text,
         "email_url": email_url,
         "notes": list(rehearsal.notes),
         "workspace": str(rehearsal.workspace),
         "api_url": sandbox.api_url,
     }
+
+
+def _email_preview(draft: bytes) -> str:
+    """The written draft as the plan shows an email: headers a reader sees, the text body."""
+    from email import message_from_bytes, policy
+    from email.message import EmailMessage
+
+    from release_tool.email import preview
+
+    message = message_from_bytes(draft, policy=policy.default)
+    return preview(message) if isinstance(message, EmailMessage) else ""
 
 
 def _pr_diffs(rehearsal: Rehearsal) -> list[str]:

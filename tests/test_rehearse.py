@@ -56,6 +56,9 @@ def test_rehearse_example_releases_everything(tmp_path: Path) -> None:
     body = message.get_body(("plain",))
     assert body is not None
     assert urls[0] in body.get_content()  # the PR link, known only after the PR was opened
+    # The result shows the email as written, not the plan's placeholder for the PR link.
+    assert urls[0] in str(summary["email"])
+    assert "known once the run opens it" not in str(summary["email"])
     # The rehearsal's remote really holds the release: its bare repository has the tag.
     bare = tmp_path / "sandbox" / "openedx" / "edx-proctoring.git"
     assert run_git("tag", "-l", "v5.3.0", cwd=bare) == "v5.3.0"
