@@ -15,7 +15,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from release_tool.errors import ReleaseError
@@ -92,19 +92,7 @@ class GitCall:
         """Wait for git: its stdout (stripped), or the ReleaseError of `_git_failure` (or of
         the timeout: "git push timed out after 120 s"). Interrupted (Ctrl-C), git is killed
         with its helpers before the interrupt goes on."""
-        left = None if self._deadline is None else max(self._deadline - time.monotonic(), 0)
-        try:
-            out, err = self._process.communicate(timeout=left)
-        except subprocess.TimeoutExpired:
-            self.stop()
-            raise ReleaseError(
-                f"git {self._command} timed out after {self._timeout:g} s",
-                "check the network and the remote, then run the same command again (the "
-                "limit is network_timeout, or RELEASE_TOOL_NETWORK_TIMEOUT)",
-            ) from None
-        except BaseException:
-            self.stop()
-            raise
+        out, err = self._wait(on_interrupt=self.stop)
         if self._process.returncode != 0:
             raise _git_failure(self._command, err)
         return out.strip()
@@ -114,9 +102,17 @@ class GitCall:
         `_git_failure`. Interrupted (Ctrl-C, SIGTERM), git is asked to stop and waited for
         before the interrupt goes on, so that what git did is done when anyone looks. A network
         write past its deadline is killed (with its helpers)."""
+        out, err = self._wait(on_interrupt=self._let_finish)
+        if self._process.returncode != 0:
+            raise _git_failure(self._command, err, out)
+        return out.strip(), err.strip()
+
+    def _wait(self, *, on_interrupt: Callable[[], None]) -> tuple[str, str]:
+        """git's stdout and stderr once it ends; past the deadline it is killed and that is a
+        ReleaseError; interrupted, `on_interrupt` runs before the interrupt goes on."""
         left = None if self._deadline is None else max(self._deadline - time.monotonic(), 0)
         try:
-            out, err = self._process.communicate(timeout=left)
+            return self._process.communicate(timeout=left)
         except subprocess.TimeoutExpired:
             self.stop()
             raise ReleaseError(
@@ -125,11 +121,8 @@ class GitCall:
                 "limit is network_timeout, or RELEASE_TOOL_NETWORK_TIMEOUT)",
             ) from None
         except BaseException:
-            self._let_finish()
+            on_interrupt()
             raise
-        if self._process.returncode != 0:
-            raise _git_failure(self._command, err, out)
-        return out.strip(), err.strip()
 
     def _let_finish(self) -> None:
         # A terminal's Ctrl-C reached git as well; a signal to this process alone did not.
