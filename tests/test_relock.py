@@ -500,3 +500,26 @@ def test_relock_configuration_is_read_and_checked(tmp_path: Path) -> None:
         bad = {**data, "downstream": [{**entry, key: value}]}
         with pytest.raises(ConfigError, match=re.escape(message)):
             config_from_mapping(bad, tmp_path)
+
+
+def test_a_relock_pr_carries_the_guards_of_an_edit_pr(
+    world: Sandbox, tmp_path: Path, env: dict[str, str]
+) -> None:
+    """A major upgrade is flagged in the title, and an open PR that already upgrades further
+    is never moved back by a plan for an older version."""
+    config = relock_config(tmp_path)
+    gh = GitHub(world.api_url, MAINTAINER_TOKEN, policy=FAST)
+    publish_release(world, "6.0.0")
+    planned = plan_downstream(gh, config, upgrade("6.0.0"), relock_settings=settings(world, env))
+    (action,) = planned.actions
+    assert isinstance(action, DownstreamPRAction)
+    assert action.title.startswith(config.downstream[0].major_title_prefix)
+    assert any("a major upgrade" in note for note in planned.notes)
+    apply_step(planned)
+    head = at_branch(world, "uv.lock")
+
+    publish_release(world, "5.3.0")
+    older = plan_downstream(gh, config, upgrade("5.3.0"), relock_settings=settings(world, env))
+    assert older.actions == ()
+    assert older.skipped is not None and "newer than 5.3.0: left as it is" in older.skipped
+    assert at_branch(world, "uv.lock") == head

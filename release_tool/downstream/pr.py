@@ -14,12 +14,20 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from packaging.version import Version as PackagingVersion
+
 from release_tool import rendering
 from release_tool.config import DownstreamConfig
 from release_tool.downstream.actions import DownstreamPRAction
 from release_tool.downstream.pins import FileChange, expected_tree, version_key
 from release_tool.downstream.reads import BaseFiles, Target
-from release_tool.downstream.review import check_reviewers, major_jump, releases_between
+from release_tool.downstream.review import (
+    check_reviewers,
+    major_jump,
+    marked_version,
+    marker,
+    releases_between,
+)
 from release_tool.downstream.upgrade import Upgrade
 from release_tool.files.requirements import PinChange
 from release_tool.github_api import GitHub, GitHubError, PullInfo
@@ -43,15 +51,32 @@ def pr_action(
     or why there is nothing to do (the open PR is up to date). `extra` adds to the templates'
     context (the relock's lock diff)."""
     repo, base = entry.repository, target.base
+    if pull is not None:
+        ahead = marked_version(pull.body, upgrade.package)
+        if ahead is not None and ahead > PackagingVersion(upgrade.version.pep440):
+            return (
+                f"{repo}: PR #{pull.number} ({pull.html_url}) upgrades {upgrade.package} to "
+                f"{ahead}, newer than {upgrade.version}: left as it is"
+            )
     branch = entry.branch.format(package=upgrade.package)
     context = template_context(upgrade, changes, downstream=repo, base=base, branch=branch)
     context.update(extra or {})
+    if context.get("major_from") is None and context.get("previous_versions"):
+        # A relock moves no pin line: the lock says which version the PR moves from.
+        context["major_from"] = major_jump(upgrade, context["previous_versions"])
     title = _render("github/pr_title.txt.j2", context, templates).strip()
     body = _render("github/pr_body.md.j2", context, templates).strip() + "\n"
+    body += "\n" + marker(upgrade.package, upgrade.version.pep440) + "\n"
     message = _render("github/downstream_commit.txt.j2", context, templates).strip() + "\n"
 
     labels, reviewers = entry.labels, entry.reviewers
     notes: list[str] = []
+    if context["major_from"] is not None:
+        title = entry.major_title_prefix + title
+        labels = (*labels, entry.major_label) if entry.major_label else labels
+        notes.append(
+            f"{repo}: a major upgrade ({context['major_from']} → {upgrade.version}): flagged"
+        )
     if not target.can_triage and (labels or reviewers):
         # Without triage access GitHub refuses both; the PR is still worth opening.
         notes.append(
