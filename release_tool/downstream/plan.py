@@ -27,32 +27,24 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from release_tool import rendering
 from release_tool.config import Config, DownstreamConfig
 from release_tool.downstream import relock
 from release_tool.downstream.actions import STEP, DownstreamPRAction
 from release_tool.downstream.dispatch import plan_dispatch, render_inputs
 from release_tool.downstream.metadata import DependencyCheck, PackageIndex
 from release_tool.downstream.pins import (
-    FileChange,
     base_files,
-    expected_tree,
     read_pins,
-    version_key,
 )
+from release_tool.downstream.pr import pr_action, template_context
 from release_tool.downstream.reads import BaseFiles, Target, entry_key, resolve_target
 from release_tool.downstream.relock import RelockAction, RelockSettings
 from release_tool.downstream.review import (
-    check_reviewers,
-    major_jump,
     marked_version,
-    marker,
-    releases_between,
 )
 from release_tool.downstream.upgrade import Upgrade
 from release_tool.errors import UsageError
-from release_tool.files.requirements import HeldPin, PinChange
-from release_tool.github_api import GitHub, GitHubError
+from release_tool.github_api import GitHub
 from release_tool.plan import Action, RunState, StepPlan
 from release_tool.versions import Version
 
@@ -203,79 +195,19 @@ def _plan_edit(
                 f"with the pinned release's once it is on {package_index.url}, before anything "
                 "is written"
             )
-    held = tuple((e.path, h) for _, e, _ in pins.edits for h in e.held)
-    context = template_context(
-        upgrade, changes, downstream=repo, base=base, branch=branch, held=held
-    )
-    title = _render("github/pr_title.txt.j2", context, templates).strip()
-    body = _render("github/pr_body.md.j2", context, templates).strip() + "\n"
-    body += "\n" + marker(upgrade.package, upgrade.version.pep440) + "\n"
-    message = _render("github/downstream_commit.txt.j2", context, templates).strip() + "\n"
-
-    labels, reviewers = entry.labels, entry.reviewers
-    if context["major_from"] is not None:
-        title = entry.major_title_prefix + title
-        labels = (*labels, entry.major_label) if entry.major_label else labels
-        notes.append(
-            f"{repo}: a major upgrade ({context['major_from']} → {upgrade.version}): flagged"
-        )
-    if not target.can_triage and (labels or reviewers):
-        # Without triage access GitHub refuses both; the PR is still worth opening.
-        notes.append(
-            f"{repo}: labels and reviewers skipped (the token's user has no triage "
-            "access there; a maintainer can add them)"
-        )
-        labels, reviewers = (), ()
-    update_branch = False
-    expected: str | None = None
-    pull_changes: list[tuple[str, str]] = []
-    if pull is not None:
-        # Current means: a commit on the planned base whose tree is that base plus our edits.
-        # A few reads (the PR's commit, the trees on the changed paths), never the whole tree.
-        head = gh.commit(target.push_to, pull.head_sha)
-        expected, changes = expected_tree(pins.files, changes)
-        update_branch = head is None or head.parents != (pins.commit,) or head.tree != expected
-        for key, want, have in (
-            ("title", title, pull.title),
-            ("body", body, pull.body),
-            ("base", base, pull.base),
-        ):
-            if want != have:
-                pull_changes.append((key, want))
-        have_labels = {x.lower() for x in pull.labels}
-        labels = tuple(x for x in labels if x.lower() not in have_labels)
-        have_reviewers = {x.lower() for x in pull.reviewers}
-        reviewers = tuple(x for x in reviewers if x.lower() not in have_reviewers)
-    if reviewers:
-        author = pull.author if pull is not None else _login(gh)
-        reviewers, left_out = check_reviewers(gh, repo, reviewers, author)
-        notes += left_out
-    if pull is not None and not (update_branch or pull_changes or labels or reviewers):
-        return "; ".join([*notes, f"{repo}: PR #{pull.number} is up to date ({pull.html_url})"])
-    action = DownstreamPRAction(
-        gh=gh,
-        repository=repo,
-        push_to=target.push_to,
-        fork=target.fork,
-        fork_exists=target.fork_exists,
-        head_owner=target.head_owner,
-        base=base,
-        base_commit=pins.commit,
-        base_tree=pins.tree,
-        branch=branch,
-        files=changes,
-        expected_tree=expected,
-        commit_message=message,
-        title=title,
-        body=body,
-        labels=labels,
-        reviewers=reviewers,
-        pull=pull,
-        update_branch=update_branch,
-        pull_changes=tuple(pull_changes),
+    return pr_action(
+        gh,
+        entry,
+        upgrade,
+        target,
+        pins.files,
+        changes,
+        pull,
+        templates=templates,
+        held=tuple((e.path, h) for _, e, _ in pins.edits for h in e.held),
         dependency_check=check,
+        notes=notes,
     )
-    return action, "\n".join(notes)
 
 
 def _packaging(version: Version) -> Any:
@@ -292,71 +224,3 @@ def _held_notes(repo: str, edits: Sequence[Any], upgrade: Upgrade) -> list[str]:
         for _, edit, _ in edits
         for h in edit.held
     ]
-
-
-# --- rendering -----------------------------------------------------------------------------------
-
-
-def _change_dict(change: PinChange) -> dict[str, Any]:
-    return {"line": change.line, "old": change.old, "new": change.new, "kind": change.kind}
-
-
-def template_context(
-    upgrade: Upgrade,
-    changes: Sequence[FileChange],
-    *,
-    downstream: str,
-    base: str,
-    branch: str,
-    held: Sequence[tuple[str, HeldPin]] = (),
-) -> dict[str, Any]:
-    files = [
-        {
-            "path": c.path,
-            "constraints": c.constraints,
-            "changes": [_change_dict(x) for x in c.edit.changes],
-        }
-        for c in changes
-    ]
-    olds = {x.old for c in changes for x in c.edit.changes if x.old != upgrade.version.pep440}
-    pinned = [x.old for c in changes for x in c.edit.changes]
-    return {
-        "package": upgrade.package,
-        "version": upgrade.version.pep440,
-        "previous_version": upgrade.previous.pep440 if upgrade.previous else None,
-        "previous_versions": sorted(olds, key=version_key),
-        "tag": upgrade.tag,
-        "release_url": upgrade.release_url,
-        "repository": upgrade.repository,
-        "repository_url": upgrade.repository_url,
-        "notes": upgrade.notes,
-        "files": files,
-        "constraints": [f for f in files if f["constraints"]],
-        "downstream": downstream,
-        "base": base,
-        "branch": branch,
-        "releases": releases_between(upgrade, pinned),
-        "major_from": major_jump(upgrade, pinned),
-        "held": [
-            {"path": path, "line": h.line, "version": h.version, "reason": h.reason}
-            for path, h in held
-        ],
-        "relock": None,
-    }
-
-
-def _render(name: str, context: dict[str, Any], templates: Path | None) -> str:
-    return rendering.render(name, context, override_dir=templates)
-
-
-def _login(gh: GitHub) -> str | None:
-    """The token's user, who opens the PR; None for a token that has none (a GitHub App's:
-    GET /user answers 403), whose reviewers GitHub then judges when they are asked."""
-    if gh.has_no_user:
-        return None
-    try:
-        return gh.login()
-    except GitHubError as exc:
-        if exc.status != 403:
-            raise
-        return None

@@ -19,6 +19,7 @@ from packaging.version import Version as PackagingVersion
 from release_tool import rendering
 from release_tool.config import DownstreamConfig
 from release_tool.downstream.actions import DownstreamPRAction
+from release_tool.downstream.metadata import DependencyCheck
 from release_tool.downstream.pins import FileChange, expected_tree, version_key
 from release_tool.downstream.reads import BaseFiles, Target
 from release_tool.downstream.review import (
@@ -29,7 +30,7 @@ from release_tool.downstream.review import (
     releases_between,
 )
 from release_tool.downstream.upgrade import Upgrade
-from release_tool.files.requirements import PinChange
+from release_tool.files.requirements import HeldPin, PinChange
 from release_tool.github_api import GitHub, GitHubError, PullInfo
 
 __all__ = ["Upgrade", "pr_action", "template_context"]
@@ -46,10 +47,15 @@ def pr_action(
     *,
     templates: Path | None,
     extra: Mapping[str, Any] | None = None,
+    held: Sequence[tuple[str, HeldPin]] = (),
+    dependency_check: DependencyCheck | None = None,
+    notes: Sequence[str] = (),
 ) -> tuple[DownstreamPRAction, str] | str:
     """The action opening or updating the PR for `changes` on `files`' base commit, and a note;
-    or why there is nothing to do (the open PR is up to date). `extra` adds to the templates'
-    context (the relock's lock diff)."""
+    or why there is nothing to do (the open PR is up to date): the one PR builder of `edit` and
+    `relock`. `extra` adds to the templates' context (the relock's lock diff); `held` are the
+    constraint pins left alone, `dependency_check` what runs before anything is written, and
+    `notes` what the strategy already has to say."""
     repo, base = entry.repository, target.base
     if pull is not None:
         ahead = marked_version(pull.body, upgrade.package)
@@ -59,7 +65,9 @@ def pr_action(
                 f"{ahead}, newer than {upgrade.version}: left as it is"
             )
     branch = entry.branch.format(package=upgrade.package)
-    context = template_context(upgrade, changes, downstream=repo, base=base, branch=branch)
+    context = template_context(
+        upgrade, changes, downstream=repo, base=base, branch=branch, held=held
+    )
     context.update(extra or {})
     if context.get("major_from") is None and context.get("previous_versions"):
         # A relock moves no pin line: the lock says which version the PR moves from.
@@ -70,7 +78,7 @@ def pr_action(
     message = _render("github/downstream_commit.txt.j2", context, templates).strip() + "\n"
 
     labels, reviewers = entry.labels, entry.reviewers
-    notes: list[str] = []
+    notes = list(notes)
     if context["major_from"] is not None:
         title = entry.major_title_prefix + title
         labels = (*labels, entry.major_label) if entry.major_label else labels
@@ -102,7 +110,7 @@ def pr_action(
                 pull_changes.append((key, want))
         have_labels = {x.lower() for x in pull.labels}
         labels = tuple(x for x in labels if x.lower() not in have_labels)
-        have_reviewers = {x.lower() for x in (*pull.reviewers, pull.author)}
+        have_reviewers = {x.lower() for x in pull.reviewers}
         reviewers = tuple(x for x in reviewers if x.lower() not in have_reviewers)
     if reviewers:
         # Those GitHub would refuse (the PR's author, a non-collaborator) are left out now.
@@ -132,13 +140,14 @@ def pr_action(
         pull=pull,
         update_branch=update_branch,
         pull_changes=tuple(pull_changes),
+        dependency_check=dependency_check,
     )
     return action, "\n".join(notes)
 
 
 def _login(gh: GitHub) -> str | None:
     """The token's user, who opens the PR; None for a token that has none (a GitHub App's),
-    whose reviewers GitHub then judges when they are asked (as `plan._login`)."""
+    whose reviewers GitHub then judges when they are asked."""
     if gh.has_no_user:
         return None
     try:
@@ -157,7 +166,13 @@ def _change_dict(change: PinChange) -> dict[str, Any]:
 
 
 def template_context(
-    upgrade: Upgrade, changes: Sequence[FileChange], *, downstream: str, base: str, branch: str
+    upgrade: Upgrade,
+    changes: Sequence[FileChange],
+    *,
+    downstream: str,
+    base: str,
+    branch: str,
+    held: Sequence[tuple[str, HeldPin]] = (),
 ) -> dict[str, Any]:
     files = [
         {
@@ -186,7 +201,10 @@ def template_context(
         "branch": branch,
         "releases": releases_between(upgrade, pinned),
         "major_from": major_jump(upgrade, pinned),
-        "held": [],
+        "held": [
+            {"path": path, "line": h.line, "version": h.version, "reason": h.reason}
+            for path, h in held
+        ],
         "relock": None,
     }
 
