@@ -42,10 +42,11 @@ from harness import Sample, interleave, median, paired_ratio, peak_mb, run_proce
 from report import Check, Section, mib, ms, ratio
 
 from release_tool import changelog, example
+from release_tool.apply import apply_plan
 from release_tool.config import load_config
 from release_tool.files.requirements import update_pins
 from release_tool.git_repo import GitRepo, auth_environment, build_repository
-from release_tool.pipeline import apply_plan, plan_of
+from release_tool.pipeline import plan_of
 from release_tool.project import Project
 from release_tool.sandbox import Sandbox
 from release_tool.steps.downstream import plan_released

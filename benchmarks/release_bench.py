@@ -28,7 +28,8 @@ from harness import Sample, interleave, median, paired_ratio, peak_mb, run_proce
 from report import Section, mib, ms, ratio
 
 from release_tool import example
-from release_tool.pipeline import apply_plan, plan_release
+from release_tool.apply import apply_plan
+from release_tool.pipeline import plan_release
 from release_tool.plan import Action, Outcome
 from release_tool.project import Bump, ReleaseRequest
 from release_tool.rehearsal import prepare

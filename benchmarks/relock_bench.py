@@ -42,9 +42,10 @@ from harness import Sample, interleave, median, paired_ratio, run_process, summa
 from report import Check, Section, ms, ratio
 
 from release_tool import changelog, example
+from release_tool.apply import apply_plan
 from release_tool.config import load_config
 from release_tool.git_repo import GitRepo, auth_environment, build_repository
-from release_tool.pipeline import apply_plan, plan_of
+from release_tool.pipeline import plan_of
 from release_tool.project import Project
 from release_tool.resolvers.common import resolver_env
 from release_tool.resolvers.uv import shipped_uv

@@ -12,8 +12,10 @@ duplicating. A map of the package, top layer first (import-linter enforces the l
   codes, `console` the output, `show` plans and results, `options` the arguments).
 - `rehearsal`, `status`, `init` — the whole pipeline against the sandbox; where a version
   stands; a starting configuration from what the repository shows.
-- `pipeline` — walks `steps.REGISTRY`: plans every selected step, then applies the actions in
-  order with an explicit `plan.RunState`; the one place --skip/--only/--local are read.
+- `apply` — applies a plan's actions in order with an explicit `plan.RunState`, under the
+  release lock; rolls back before the push. A dry run never imports it.
+- `pipeline` — walks `steps.REGISTRY` and plans every selected step; the one place
+  --skip/--only/--local are read.
 - `steps/` — one module per step (`recover`, `preflight`, `bump`, `commit`, `tag`, `push`,
   `github_release`, `wait_for_index`, `downstream`, `email`), each `plan(ctx) -> StepPlan`.
 - features — `downstream/` (the PR, no clone), `email/` (notes → HTML, message, SMTP,

@@ -16,7 +16,7 @@ import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from release_tool.config_fields import (
     DEFAULT_NETWORK_TIMEOUT as DEFAULT_NETWORK_TIMEOUT,  # noqa: PLC0414 (re-exported)
@@ -352,8 +352,7 @@ PYPROJECT = "pyproject.toml"
 _WHERE = {PYPROJECT: "tool.release_tool", CONFIG_FILE: f"{CONFIG_FILE}:"}
 
 
-@dataclass(frozen=True)
-class ConfigSource:
+class ConfigSource(NamedTuple):
     """Where the configuration lives: the file's name and its (unvalidated) table."""
 
     file: str  # PYPROJECT or CONFIG_FILE

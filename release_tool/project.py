@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from release_tool.config import DEFAULT_NETWORK_TIMEOUT, Config
 from release_tool.errors import UsageError
@@ -37,8 +37,7 @@ NPM_KINDS = ("package_json", "npm_lockfile")
 DEFAULT_POLL_INTERVAL = 10.0
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
+class RetryPolicy(NamedTuple):
     """How hard to try a GitHub request: attempts, the first backoff (doubled), the cap.
 
     The defaults suit GitHub; tests use `RetryPolicy(backoff=0.01, max_wait=0.05)`.
@@ -49,15 +48,17 @@ class RetryPolicy:
     max_wait: float = 60.0
 
 
-@dataclass(frozen=True)
-class GitHubApp:
+class GitHubApp(NamedTuple):
     """A GitHub App the run authenticates as: its id and private key (PEM), never shown.
 
     With one, every repository is written with its own installation token (the library's is
     also the one git pushes with: `Project.token`)."""
 
     id: int
-    private_key: str = field(repr=False)
+    private_key: str
+
+    def __repr__(self) -> str:
+        return f"GitHubApp(id={self.id!r}, private_key=<hidden>)"
 
 
 @dataclass(frozen=True)
@@ -107,8 +108,7 @@ def network_timeout(environ: Mapping[str, str], config: Config | None) -> float:
     return seconds
 
 
-@dataclass(frozen=True)
-class Bump:
+class Bump(NamedTuple):
     """BUMP as given: a bump word, or an explicit version (parsed here, once)."""
 
     text: str
@@ -147,8 +147,7 @@ class ReleaseRequest:
     today: date = field(default_factory=date.today)
 
 
-@dataclass(frozen=True)
-class FileVersion:
+class FileVersion(NamedTuple):
     """One version location in one file, as read."""
 
     path: str
@@ -156,7 +155,13 @@ class FileVersion:
     line: int
     text: str
     version: Version
-    source: str = field(repr=False, compare=False)  # the whole file, as read: what an edit edits
+    source: str  # the whole file, as read: what an edit edits
+
+    def __repr__(self) -> str:  # without the whole file
+        return (
+            f"FileVersion(path={self.path!r}, where={self.where!r}, line={self.line!r}, "
+            f"text={self.text!r}, version={self.version!r})"
+        )
 
 
 @dataclass(frozen=True)
@@ -185,8 +190,7 @@ class Recovery:
         return f"{who} was not pushed: roll back its local changes"
 
 
-@dataclass(frozen=True)
-class LocalCommit:
+class LocalCommit(NamedTuple):
     """A commit HEAD has that the remote's branch does not: what a push would publish."""
 
     sha: str

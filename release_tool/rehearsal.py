@@ -43,11 +43,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from release_tool import example
+from release_tool.apply import RunResult
 from release_tool.config import Config, load_config
 from release_tool.errors import ReleaseError
 from release_tool.git_repo import GitRepo, clone, run_git
 from release_tool.interrupts import Terminated
-from release_tool.pipeline import RunResult
 from release_tool.plan import ReleasePlan
 from release_tool.project import Project, ReleaseRequest, network_timeout
 from release_tool.rehearsal_data import Reader, github_reader, import_downstream

@@ -496,8 +496,9 @@ def discover_fault_points() -> list[FaultPoint]:
     Runs at collection time (the tests are parametrized with the result), in a scratch folder
     outside the test run's temporary tree, which it removes.
     """
+    from release_tool.apply import run_release
     from release_tool.cli import load_project
-    from release_tool.pipeline import plan_release, run_release
+    from release_tool.pipeline import plan_release
     from release_tool.project import Bump, ReleaseRequest
 
     scratch = Path(tempfile.mkdtemp(prefix="release-tool-fault-points-"))

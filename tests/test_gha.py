@@ -22,6 +22,7 @@ from conftest import actions_env
 from markdown_it import MarkdownIt
 
 from release_tool import cli
+from release_tool.apply import apply_plan
 from release_tool.config import load_config
 from release_tool.email import WriteDraftAction
 from release_tool.gha import (
@@ -35,7 +36,7 @@ from release_tool.gha import (
     summary_markdown,
 )
 from release_tool.git_repo import GitRepo
-from release_tool.pipeline import apply_plan, plan_release
+from release_tool.pipeline import plan_release
 from release_tool.project import Bump, Project, ReleaseRequest
 from release_tool.redact import Redactor
 

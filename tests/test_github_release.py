@@ -19,11 +19,12 @@ from typing import Any
 import pytest
 from sandbox_fixtures import GRANTS, LIBRARY, MAINTAINER_TOKEN
 
+from release_tool.apply import RunResult, apply_plan, run_release
 from release_tool.config import Config, load_config
 from release_tool.errors import ReleaseError, UsageError
 from release_tool.git_repo import GitRepo, clone, run_git
 from release_tool.github_api import GitHub, api_url, release_web_url, web_url
-from release_tool.pipeline import RunResult, apply_plan, plan_release, run_release
+from release_tool.pipeline import plan_release
 from release_tool.plan import ReleasePlan
 from release_tool.project import Bump, Project, ReleaseRequest, RetryPolicy
 from release_tool.sandbox import Sandbox

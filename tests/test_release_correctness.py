@@ -164,7 +164,7 @@ def test_only_current_or_the_tagged_version_itself_is_already_released(
 
 def test_a_failure_after_the_push_names_the_bump_that_finishes(library: Path) -> None:
     """After the push HEAD carries the tag: re-running `minor` would release 5.4.0."""
-    from release_tool.pipeline import apply_plan
+    from release_tool.apply import apply_plan
     from release_tool.plan import Outcome, ReleasePlan, RunState, StepPlan
 
     class Fails:

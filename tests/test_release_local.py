@@ -295,6 +295,9 @@ REMOTE_MODULES = (
     "release_tool.steps.github_release",
     "release_tool.steps.downstream",
     "release_tool.steps.email",
+    # Applying: a dry run plans and shows, it never loads what only a real run needs.
+    "release_tool.apply",
+    "release_tool.interrupts",
 )
 
 

@@ -17,8 +17,8 @@ from release_tool.cli.console import Output
 if TYPE_CHECKING:
     from rich.status import Status
 
+    from release_tool.apply import RunResult
     from release_tool.errors import ReleaseError
-    from release_tool.pipeline import RunResult
     from release_tool.plan import Action, Outcome, ReleasePlan, StepPlan
 
 MARK = {"done": "✓", "skipped": "–", "failed": "✗"}

@@ -8,8 +8,7 @@ there is no import cycle between the package and its editors.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from release_tool.errors import FileEditError
 from release_tool.versions import Version
@@ -25,8 +24,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class FoundVersion:
+class FoundVersion(NamedTuple):
     """One place a version file states the version.
 
     `where` names the location in the file's own terms (`__version__`, `version`,
@@ -51,8 +49,7 @@ class Editor(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """A located version token: `text[start:end]` is the version, without its quotes."""
 
     where: str

@@ -11,11 +11,10 @@ and returns actions; it never applies anything and never checks --skip/--only it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """A registry entry: the step's name, its module, and whether it is a local step."""
 
     name: str

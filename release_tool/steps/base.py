@@ -11,8 +11,7 @@ the client reads anonymously (public repositories): a plan needs no token, a rea
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from release_tool.errors import ReleaseError, UsageError
 from release_tool.plan import RunState, StepPlan
@@ -93,8 +92,7 @@ def anonymous_note(project: Project) -> tuple[str, ...]:
     return ("no token: read anonymously; a real run needs one to write",)
 
 
-@dataclass(frozen=True)
-class Planning:
+class Planning(NamedTuple):
     """The context a step plans in."""
 
     project: Project

@@ -105,7 +105,8 @@ def rehearse(invocation: Invocation, args: RehearseArgs) -> None:
 
 
 def _rehearse(output: Output, rehearsal: Rehearsal, args: RehearseArgs) -> None:
-    from release_tool.pipeline import plan_release, run_release
+    from release_tool.apply import run_release
+    from release_tool.pipeline import plan_release
     from release_tool.rehearsal import rehearsal_request, summarize
 
     output.info(

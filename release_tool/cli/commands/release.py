@@ -66,8 +66,9 @@ def plan(invocation: Invocation, args: ReleaseArgs) -> None:
 @command(ReleaseArgs)
 def bump(invocation: Invocation, args: ReleaseArgs) -> None:
     """Only edit the version files and the changelog to BUMP (no commit, no tag)."""
+    from release_tool.apply import apply_plan
     from release_tool.files.write import WriteFileAction
-    from release_tool.pipeline import apply_plan, plan_bump
+    from release_tool.pipeline import plan_bump
 
     output = invocation.output
     project = open_project(invocation)
@@ -122,7 +123,7 @@ def _end_dry_run(invocation: Invocation, planned: ReleasePlan) -> None:
 def _apply_release(
     invocation: Invocation, project: Project, planned: ReleasePlan, progress: Progress
 ) -> None:
-    from release_tool.pipeline import run_release
+    from release_tool.apply import run_release
 
     output = invocation.output
     try:

@@ -19,7 +19,7 @@ from release_tool.cli.run import Invocation, command
 from release_tool.cli.show import Progress, result_json, show_step
 
 if TYPE_CHECKING:
-    from release_tool.pipeline import RunResult
+    from release_tool.apply import RunResult
     from release_tool.plan import StepPlan
 
 DRY_RUN_LINE = "Dry run: nothing was changed."
@@ -97,7 +97,8 @@ def _show_and_apply(
     invocation: Invocation, step: StepPlan, args: ReleasedArgs, progress: Progress, *, yes: bool
 ) -> RunResult | None:
     """Show `step`; unless a dry run, apply it (asking first unless `yes`). None: a dry run."""
-    from release_tool.pipeline import apply_plan, plan_of
+    from release_tool.apply import apply_plan
+    from release_tool.pipeline import plan_of
 
     output = invocation.output
     show_step(output, step)
