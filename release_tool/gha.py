@@ -29,7 +29,15 @@ Redact = Callable[[str], str]
 _OUTPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 # The outputs a release step always sets (see `release_outputs`).
-OUTPUT_NAMES = ("version", "tag", "release_url", "downstream_pr_urls", "email_draft", "dry_run")
+OUTPUT_NAMES = (
+    "version",
+    "tag",
+    "release_url",
+    "downstream_pr_urls",
+    "downstream_run_urls",
+    "email_draft",
+    "dry_run",
+)
 
 # GitHub refuses a step summary over 1 MiB; one long diff must not cost the whole summary.
 _DETAILS_LIMIT = 20_000
@@ -170,7 +178,8 @@ def release_outputs(
     """The step outputs of a release (`result` None: a dry run). Every name is always set.
 
     `version` and `tag` are the release's, planned or done. `release_url`,
-    `downstream_pr_urls` (one URL per line) and `email_draft` are what this run produced, and
+    `downstream_pr_urls` and `downstream_run_urls` (the workflow runs a `dispatch` downstream
+    started; one URL per line) and `email_draft` are what this run produced, and
     the empty string otherwise (a dry run, a skipped or failed step): a workflow can test
     `!= ''` without first asking whether the output exists. `dry_run` is `true` or `false`.
     """
@@ -180,6 +189,7 @@ def release_outputs(
         "tag": str(plan_json.get("tag", "")),
         "release_url": produced.get("release_url", ""),
         "downstream_pr_urls": "\n".join(produced.get("downstream_pr_urls", "").split()),
+        "downstream_run_urls": "\n".join(produced.get("downstream_run_urls", "").split()),
         "email_draft": produced.get("email_draft", ""),
         "dry_run": "true" if result is None else "false",
     }

@@ -414,6 +414,7 @@ def test_release_outputs_always_sets_every_name() -> None:
         "tag": "v5.3.0",
         "release_url": "",
         "downstream_pr_urls": "",
+        "downstream_run_urls": "",
         "email_draft": "",
         "dry_run": "true",
     }
@@ -423,6 +424,17 @@ def test_release_outputs_always_sets_every_name() -> None:
     assert real["downstream_pr_urls"] == "\n".join(PR_URLS)
     assert real["email_draft"].endswith("notification.eml")
     assert real["dry_run"] == "false"
+    assert real["downstream_run_urls"] == ""  # no downstream was dispatched
+
+
+def test_release_outputs_name_the_dispatched_workflow_runs() -> None:
+    runs = [
+        "https://github.com/openedx/openedx-platform/actions/runs/101",
+        "https://github.com/openedx/other/actions/runs/7",
+    ]
+    result = run_result()
+    result["outputs"]["downstream_run_urls"] = "\n".join(runs)
+    assert release_outputs(plan_json(), result)["downstream_run_urls"] == "\n".join(runs)
     spaced = release_outputs(plan_json(), {"outputs": {"downstream_pr_urls": " a  b\n c "}})
     assert spaced["downstream_pr_urls"] == "a\nb\nc"
 
