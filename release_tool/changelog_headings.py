@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 if TYPE_CHECKING:
     from docutils.frontend import Values
@@ -40,8 +39,7 @@ _OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _ADORNMENT = re.compile(r"([!-/:-@\[-`{-~])\1*[ \t]*")
 
 
-@dataclass(frozen=True)
-class Heading:
+class Heading(NamedTuple):
     """One heading the renderer makes.
 
     `title` is the 0-based index of the title line, `lines` every line of the heading (overline,
@@ -289,8 +287,7 @@ _HEADING = re.compile(
 _UNRELEASED = re.compile(r"\[?Unreleased\]?(?:[ \t]+changes)?[ \t]*", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class DateFormat:
+class DateFormat(NamedTuple):
     """How a heading writes its date: year-month-day with `sep`, zero-padded or not, or a
     month name (`"B d, Y"`: `January 2, 2025`; `"d B Y"`: `2 January 2025`)."""
 
@@ -312,8 +309,7 @@ class DateFormat:
         return f"{date.year}{self.sep}{date.month}{self.sep}{date.day}"
 
 
-@dataclass(frozen=True)
-class HeadingText:
+class HeadingText(NamedTuple):
     """A changelog heading's text, read: what it names and how it is written."""
 
     version: str | None  # as written, without brackets or `v`; None for Unreleased
