@@ -62,7 +62,8 @@ __all__ = [
 
 UNRELEASED = "Unreleased"
 
-_LINK_REFERENCE = re.compile(r"\[[^\]]+\]:\s*\S+.*")
+# Markdown only: compiled (and cached by `re`) on first use.
+_LINK_REFERENCE = r"\[[^\]]+\]:\s*\S+.*"
 # How an Unreleased or release heading can start (a quick test before the full grammar).
 _HEADING_STARTS = frozenset("[0123456789vVrRuU")
 
@@ -538,7 +539,7 @@ def _end_of_sections(lines: list[str], fmt: Format) -> int:
     if fmt != "md":
         return end
     while end > 0 and (
-        not lines[end - 1].strip() or _LINK_REFERENCE.fullmatch(lines[end - 1].strip())
+        not lines[end - 1].strip() or re.fullmatch(_LINK_REFERENCE, lines[end - 1].strip())
     ):
         end -= 1
     # Keep the blank lines that separated the last entries from the references.

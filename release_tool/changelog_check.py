@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from release_tool.changelog_style import Style
     from release_tool.versions import Version
 
-_LINK_REFERENCE = re.compile(r"\[[^\]]+\]:\s*\S+.*")
+# Markdown only: compiled (and cached by `re`) on first use.
+_LINK_REFERENCE = r"\[[^\]]+\]:\s*\S+.*"
 
 
 class Part(Protocol):
@@ -168,7 +169,7 @@ def _entries(log: Log, section: Part) -> list[str]:
     lines = log.lines()[section.body.start : section.body.stop]
     kept = [line.rstrip("\r\n") for line in lines if line.strip()]
     if log.fmt == "md":
-        kept = [line for line in kept if not _LINK_REFERENCE.fullmatch(line.strip())]
+        kept = [line for line in kept if not re.fullmatch(_LINK_REFERENCE, line.strip())]
     return kept
 
 

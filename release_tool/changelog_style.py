@@ -180,7 +180,8 @@ def _majority(values: Iterable[T], default: T) -> T:
 
 # --- Markdown link references -------------------------------------------------------------------
 
-_DEFINITION = re.compile(r"\[(?P<label>[^\]]+)\]:[ \t]*<?(?P<url>[^\s>]+)>?.*")
+# Markdown only: compiled (and cached by `re`) on first use.
+_DEFINITION = r"\[(?P<label>[^\]]+)\]:[ \t]*<?(?P<url>[^\s>]+)>?.*"
 
 
 def link_reference_edits(
@@ -202,7 +203,7 @@ def link_reference_edits(
     lines = {
         m["label"].lower(): (index, m)
         for index, line in enumerate(plain)
-        if (m := _DEFINITION.fullmatch(line)) is not None and m["label"].lower() in defined
+        if (m := re.fullmatch(_DEFINITION, line)) is not None and m["label"].lower() in defined
     }
     before = _previous_label(lines, previous)
     replacements: dict[int, str] = {}
