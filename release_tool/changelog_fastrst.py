@@ -29,7 +29,6 @@ How docutils decides, and what is copied here:
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import cache
 
 # docutils' `Body.patterns` (states.py), in the order docutils tries them.
@@ -249,5 +248,7 @@ def column_width(text: str) -> int:
     """docutils' `utils.column_width`: wide East Asian characters count 2, combining ones 0."""
     if text.isascii():
         return len(text)
+    import unicodedata  # only for a title with non-ASCII text
+
     wide = sum(unicodedata.east_asian_width(c) in ("W", "F") for c in text)
     return len(text) + wide - sum(1 for c in text if unicodedata.combining(c))
