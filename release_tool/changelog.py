@@ -33,10 +33,9 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from release_tool.errors import ConfigError, FileEditError, VersionError
 from release_tool.versions import Version, parse_file_version, parse_semver
@@ -63,19 +62,19 @@ __all__ = [
 
 UNRELEASED = "Unreleased"
 
-_LINK_REFERENCE = re.compile(r"\[[^\]]+\]:\s*\S+.*")
+# Markdown only: compiled (and cached by `re`) on first use.
+_LINK_REFERENCE = r"\[[^\]]+\]:\s*\S+.*"
 # How an Unreleased or release heading can start (a quick test before the full grammar).
 _HEADING_STARTS = frozenset("[0123456789vVrRuU")
 
 
-@dataclass(frozen=True)
-class Section:
+class Section(NamedTuple):
     """One `Unreleased` or release section of a changelog.
 
     `header` and `body` index the lines of `split_lines(text)` (0-based): `header` is the title
     line, `body` the lines after the heading (and its underline) up to where the section ends.
     The fields after `body` describe how the heading is written; they are not part of a section's
-    identity (equality).
+    identity: equality and hash are those of the first five fields (`identity`).
     """
 
     title: str  # "Unreleased", or the version as written in the heading ("4.16.1")
@@ -83,9 +82,23 @@ class Section:
     date: datetime.date | None  # None when absent or not a real date
     header: int
     body: range
-    heading: range = field(default=range(0), compare=False)  # overline, title, underline
-    level: int = field(default=0, compare=False)  # 0: not a heading for Sphinx / CommonMark
-    written: HeadingText | None = field(default=None, compare=False, repr=False)
+    heading: range = range(0)  # overline, title, underline
+    level: int = 0  # 0: not a heading for Sphinx / CommonMark
+    written: HeadingText | None = None
+
+    @property
+    def identity(self) -> tuple[str, Version | None, datetime.date | None, int, range]:
+        """What equality compares: title, version, date, header and body."""
+        return self.title, self.version, self.date, self.header, self.body
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Section) and self.identity == other.identity
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self.identity)
 
     @property
     def is_unreleased(self) -> bool:
@@ -97,8 +110,7 @@ class Section:
         return self.header + 1
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """A line-numbered problem in the changelog: `error`s block the version they concern."""
 
     line: int  # 1-based
@@ -109,8 +121,7 @@ class Finding:
         return f"line {self.line}: {self.message}"
 
 
-@dataclass(frozen=True)
-class Changelog:
+class Changelog(NamedTuple):
     """A parsed changelog. Build it with `parse`."""
 
     text: str
@@ -119,7 +130,7 @@ class Changelog:
     sections: tuple[Section, ...]
     style: Style
     findings: tuple[Finding, ...]
-    headings: tuple[Heading, ...] = field(default=(), compare=False, repr=False)  # the renderer's
+    headings: tuple[Heading, ...] = ()  # the renderer's (a function of text and fmt)
 
     @property
     def unreleased(self) -> Section | None:
@@ -333,7 +344,7 @@ def parse(text: str, path: str) -> Changelog:
     else:
         parsed = _parse(text, changelog_format(path), path)
     # An equal text from the cache is another object: an unchanged stamp returns the caller's.
-    return parsed if parsed.text is text else replace(parsed, text=text)
+    return parsed if parsed.text is text else parsed._replace(text=text)
 
 
 def rst_to_markdown(text: str) -> str:
@@ -355,7 +366,7 @@ def stamp(
     text: str, version: Version, date: datetime.date, fmt: Format, *, name: str = "the changelog"
 ) -> str:
     """`Changelog.stamp`; `name` is the file's name for errors."""
-    return replace(parse(text, fmt), name=name).stamp(version, date)
+    return parse(text, fmt)._replace(name=name).stamp(version, date)
 
 
 def release_notes(text: str, version: Version, fmt: Format) -> str | None:
@@ -528,7 +539,7 @@ def _end_of_sections(lines: list[str], fmt: Format) -> int:
     if fmt != "md":
         return end
     while end > 0 and (
-        not lines[end - 1].strip() or _LINK_REFERENCE.fullmatch(lines[end - 1].strip())
+        not lines[end - 1].strip() or re.fullmatch(_LINK_REFERENCE, lines[end - 1].strip())
     ):
         end -= 1
     # Keep the blank lines that separated the last entries from the references.

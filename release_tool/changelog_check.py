@@ -17,58 +17,60 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from release_tool.changelog_headings import Format, Heading, is_adornment, plain_lines
 from release_tool.errors import FileEditError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # `Part` and `Log` are only annotations: no Protocol classes at run time
+    from collections.abc import Sequence
+    from typing import Protocol
+
     from release_tool.changelog_style import Style
     from release_tool.versions import Version
 
-_LINK_REFERENCE = re.compile(r"\[[^\]]+\]:\s*\S+.*")
+    class Part(Protocol):
+        """A changelog section (`release_tool.changelog.Section`)."""
+
+        @property
+        def title(self) -> str: ...
+        @property
+        def version(self) -> Version | None: ...
+        @property
+        def date(self) -> datetime.date | None: ...
+        @property
+        def header(self) -> int: ...
+        @property
+        def body(self) -> range: ...
+        @property
+        def heading(self) -> range: ...
+        @property
+        def level(self) -> int: ...
+        @property
+        def is_unreleased(self) -> bool: ...
+        @property
+        def line(self) -> int: ...
+
+    class Log(Protocol):
+        """A parsed changelog (`release_tool.changelog.Changelog`)."""
+
+        @property
+        def text(self) -> str: ...
+        @property
+        def fmt(self) -> Format: ...
+        @property
+        def name(self) -> str: ...
+        @property
+        def sections(self) -> Sequence[Part]: ...
+        @property
+        def style(self) -> Style: ...
+        @property
+        def headings(self) -> Sequence[Heading]: ...
+        def lines(self) -> list[str]: ...
 
 
-class Part(Protocol):
-    """A changelog section (`release_tool.changelog.Section`)."""
-
-    @property
-    def title(self) -> str: ...
-    @property
-    def version(self) -> Version | None: ...
-    @property
-    def date(self) -> datetime.date | None: ...
-    @property
-    def header(self) -> int: ...
-    @property
-    def body(self) -> range: ...
-    @property
-    def heading(self) -> range: ...
-    @property
-    def level(self) -> int: ...
-    @property
-    def is_unreleased(self) -> bool: ...
-    @property
-    def line(self) -> int: ...
-
-
-class Log(Protocol):
-    """A parsed changelog (`release_tool.changelog.Changelog`)."""
-
-    @property
-    def text(self) -> str: ...
-    @property
-    def fmt(self) -> Format: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def sections(self) -> Sequence[Part]: ...
-    @property
-    def style(self) -> Style: ...
-    @property
-    def headings(self) -> Sequence[Heading]: ...
-    def lines(self) -> list[str]: ...
+# Markdown only: compiled (and cached by `re`) on first use.
+_LINK_REFERENCE = r"\[[^\]]+\]:\s*\S+.*"
 
 
 def refuse_to_stamp(log: Log, unreleased: Part, version: Version, title: str) -> None:
@@ -168,7 +170,7 @@ def _entries(log: Log, section: Part) -> list[str]:
     lines = log.lines()[section.body.start : section.body.stop]
     kept = [line.rstrip("\r\n") for line in lines if line.strip()]
     if log.fmt == "md":
-        kept = [line for line in kept if not _LINK_REFERENCE.fullmatch(line.strip())]
+        kept = [line for line in kept if not re.fullmatch(_LINK_REFERENCE, line.strip())]
     return kept
 
 

@@ -29,7 +29,6 @@ How docutils decides, and what is copied here:
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import cache
 
 # docutils' `Body.patterns` (states.py), in the order docutils tries them.
@@ -49,12 +48,15 @@ PATTERNS = {
     "anonymous": r"__( +|$)",
     "line": r"([!-/:-@[-`{-~])\1* *$",
 }
-_BULLET = re.compile(PATTERNS["bullet"])
+# The bullet and enumerator patterns are read in code (`_bullet_end`, `_may_enumerate`: the
+# tests compare them with the patterns), so that the common changelog compiles neither.
+_BULLETS = "-+*\u2022\u2023\u2043"
+_ROMAN = (frozenset("ivxlcdm"), frozenset("IVXLCDM"))
 _EXPLICIT = re.compile(PATTERNS["explicit_markup"])
 _ANONYMOUS = re.compile(PATTERNS["anonymous"])
 _LINE = re.compile(PATTERNS["line"])
 # The constructs between the enumerator and explicit markup, all outside the subset. They and
-# the enumerator are compiled on first use (milliseconds), behind a quick test a match implies.
+# the enumerator are compiled on first use (milliseconds), behind a test a match implies.
 _OTHER = [
     *("field_marker", "option_marker", "doctest", "line_block"),
     *("grid_table_top", "simple_table_top"),
@@ -95,8 +97,8 @@ class _Reader:
                 index += 1
             elif line[0] == " ":  # a block quote
                 index = self._indented_end(index + 1)
-            elif match := _BULLET.match(line):
-                index = self._item_end(index, match.end())
+            elif end := _bullet_end(line):
+                index = self._item_end(index, end)
             elif _may_enumerate(line) and (match := _regex("enumerator").match(line)):
                 if self._is_enumerated_item(index, match):
                     index = self._item_end(index, match.end())
@@ -206,11 +208,33 @@ class _Reader:
         self.found.append((lineno, style, level))
 
 
+def _bullet_end(line: str) -> int:
+    """Where the bullet pattern's match at the start of `line` ends (a bullet, then spaces or
+    the end of the line); 0 when it does not match. `line` has no trailing whitespace."""
+    if line[:1] not in _BULLETS or line[1:2] not in ("", " "):
+        return 0
+    return len(line) - len(line[1:].lstrip(" "))
+
+
 def _may_enumerate(line: str) -> bool:
-    """False when `line` cannot match the enumerator pattern: its marker (no spaces in it)
-    ends with `.` or `)` right before the first space or the end of the line."""
+    """Whether `line` matches the enumerator pattern: its marker, up to the first space or the
+    end of the line, is `(E)`, `E)` or `E.` with E a number, a letter, a roman numeral or `#`."""
     space = line.find(" ")
-    return line[(space if space > 0 else len(line)) - 1] in ".)"
+    marker = line if space < 0 else line[:space]
+    if marker.endswith("."):
+        enumerator = marker[:-1]
+    elif marker.endswith(")"):
+        enumerator = marker[1:-1] if marker.startswith("(") else marker[:-1]
+    else:
+        return False
+    if not enumerator.isascii() or not enumerator:
+        return False
+    return (
+        enumerator == "#"
+        or enumerator.isdigit()
+        or (len(enumerator) == 1 and enumerator.isalpha())
+        or any(set(enumerator) <= roman for roman in _ROMAN)
+    )
 
 
 @cache
@@ -224,5 +248,7 @@ def column_width(text: str) -> int:
     """docutils' `utils.column_width`: wide East Asian characters count 2, combining ones 0."""
     if text.isascii():
         return len(text)
+    import unicodedata  # only for a title with non-ASCII text
+
     wide = sum(unicodedata.east_asian_width(c) in ("W", "F") for c in text)
     return len(text) + wide - sum(1 for c in text if unicodedata.combining(c))

@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 if TYPE_CHECKING:
     from docutils.frontend import Values
@@ -34,14 +33,13 @@ Format = Literal["rst", "md"]
 
 # Characters docutils (str.splitlines) or markdown-it take as line breaks besides '\n'. They are
 # blanked before parsing so that line numbers stay those of `split_lines` (split at '\n' only).
-_OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_OTHER_BREAKS = dict.fromkeys(map(ord, "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"), " ")
 # An RST adornment line: one punctuation character repeated (docutils' own rule, 1+ chars; a
 # title needs 4+ unless the underline is as long as the title).
 _ADORNMENT = re.compile(r"([!-/:-@\[-`{-~])\1*[ \t]*")
 
 
-@dataclass(frozen=True)
-class Heading:
+class Heading(NamedTuple):
     """One heading the renderer makes.
 
     `title` is the 0-based index of the title line, `lines` every line of the heading (overline,
@@ -61,7 +59,7 @@ class Heading:
 
 def plain_lines(lines: list[str]) -> list[str]:
     """The lines without their endings, other line-break characters blanked."""
-    return [_OTHER_BREAKS.sub(" ", line.rstrip("\r\n")) for line in lines]
+    return [line.rstrip("\r\n").translate(_OTHER_BREAKS) for line in lines]
 
 
 def is_adornment(line: str) -> bool:
@@ -273,24 +271,52 @@ _MONTHS = [
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
 ]  # fmt: skip
-_MONTH = "|".join(_MONTHS + [m[:3] for m in _MONTHS])
-_DATE = (
-    r"(?P<date>\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
-    rf"|(?:{_MONTH})\.? \d{{1,2}}, \d{{4}}|\d{{1,2}} (?:{_MONTH})\.? \d{{4}}"
-    r"|\d{4}-\d{1,2}-\?+|[Uu]nreleased|UNRELEASED)"
-)
-_HEADING = re.compile(
-    r"(?P<lead>(?:[Vv]ersion|VERSION|[Rr]elease|RELEASE)[ \t]+)?"
-    r"(?P<open>\[)?(?P<v>[vV])?(?P<version>\d+(?:\.\d+)+[^\s\]()]*)(?P<close>\])?"
-    r"(?:\((?P<url>[^()\s]+)\))?"  # release-please: ## [1.2.0](https://…/compare/…) (date)
-    r"(?:(?P<sep>[ \t]*[-–—:][ \t]*|[ \t]+\(|[ \t]+)" + _DATE + r"(?P<closer>\))?)?"
-    r"(?P<yanked>[ \t]*\[YANKED\])?[ \t]*"
-)
+_MONTH_NAMES = frozenset(_MONTHS + [m[:3] for m in _MONTHS])
+
+
+def _heading_pattern(month: str) -> str:
+    """The release heading grammar; `month` matches a date's month name (groups `bmonth` in
+    `January 2, 2025`, `dmonth` in `2 January 2025`)."""
+    date = (
+        r"(?P<date>\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
+        rf"|(?P<bmonth>{month})\.? \d{{1,2}}, \d{{4}}|\d{{1,2}} (?P<dmonth>{month})\.? \d{{4}}"
+        r"|\d{4}-\d{1,2}-\?+|[Uu]nreleased|UNRELEASED)"
+    )
+    return (
+        r"(?P<lead>(?:[Vv]ersion|VERSION|[Rr]elease|RELEASE)[ \t]+)?"
+        r"(?P<open>\[)?(?P<v>[vV])?(?P<version>\d+(?:\.\d+)+[^\s\]()]*)(?P<close>\])?"
+        r"(?:\((?P<url>[^()\s]+)\))?"  # release-please: ## [1.2.0](https://…/compare/…) (date)
+        r"(?:(?P<sep>[ \t]*[-–—:][ \t]*|[ \t]+\(|[ \t]+)" + date + r"(?P<closer>\))?)?"
+        r"(?P<yanked>[ \t]*\[YANKED\])?[ \t]*"
+    )
+
+
+# Any word where a month name goes: the 24 month names are a third of the grammar's compile time
+# at start-up. A month is always a whole run of letters (a `.` or a space must follow), so a
+# match whose words are month names is the match the exact grammar makes; when a word is no
+# month name (rare), the exact grammar decides.
+_HEADING = re.compile(_heading_pattern("[A-Za-z]+"))
+
+
+@cache
+def _exact_heading() -> re.Pattern[str]:
+    return re.compile(_heading_pattern("|".join(_MONTHS + [m[:3] for m in _MONTHS])))
+
+
+def _match_heading(text: str) -> re.Match[str] | None:
+    """`text` matched in full by the release heading grammar, months checked."""
+    match = _HEADING.fullmatch(text)
+    if match is None or all(
+        m is None or m in _MONTH_NAMES for m in match.group("bmonth", "dmonth")
+    ):
+        return match
+    return _exact_heading().fullmatch(text)
+
+
 _UNRELEASED = re.compile(r"\[?Unreleased\]?(?:[ \t]+changes)?[ \t]*", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class DateFormat:
+class DateFormat(NamedTuple):
     """How a heading writes its date: year-month-day with `sep`, zero-padded or not, or a
     month name (`"B d, Y"`: `January 2, 2025`; `"d B Y"`: `2 January 2025`)."""
 
@@ -312,8 +338,7 @@ class DateFormat:
         return f"{date.year}{self.sep}{date.month}{self.sep}{date.day}"
 
 
-@dataclass(frozen=True)
-class HeadingText:
+class HeadingText(NamedTuple):
     """A changelog heading's text, read: what it names and how it is written."""
 
     version: str | None  # as written, without brackets or `v`; None for Unreleased
@@ -342,7 +367,7 @@ def heading_text(text: str) -> HeadingText | None:
     stripped = text.strip()
     if _UNRELEASED.fullmatch(stripped):
         return HeadingText(None, None, None, None, brackets=stripped.startswith("["))
-    match = _HEADING.fullmatch(stripped)
+    match = _match_heading(stripped)
     if match is None or bool(match["open"]) != bool(match["close"]):
         return None
     if match["url"] and not match["close"]:

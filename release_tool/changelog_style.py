@@ -18,16 +18,14 @@ import datetime
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from release_tool.changelog_headings import DateFormat, Format, HeadingText
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Style:
+class Style(NamedTuple):
     """How the file writes a release heading; `learnt` is False for today's default style."""
 
     fmt: Format
@@ -37,7 +35,7 @@ class Style:
     dated: bool = True
     separator: str = " - "
     closer: str = ""
-    date_format: DateFormat = field(default_factory=DateFormat)
+    date_format: DateFormat = DateFormat()
     adornment: str = ""  # RST: "~", or "==" for over- and underline; Markdown: "##", "=" or "-"
     underline_length: int | None = None  # None: as long as the title; else this, at the least
     level: int = 0  # the release headings' RST section depth or Markdown level (0: none seen)
@@ -83,8 +81,7 @@ class Style:
         return f"{shape} underlined with {self.adornment[-1]!r}"
 
 
-@dataclass(frozen=True)
-class WrittenHeading:
+class WrittenHeading(NamedTuple):
     """A release heading as written in the file: its text read, and its adornment."""
 
     text: HeadingText
@@ -101,7 +98,7 @@ def learn_style(
     default = Style(fmt, adornment="##" if fmt == "md" else "~")
     if not releases:
         if unreleased is not None and unreleased.adornment:
-            return replace(default, adornment=unreleased.adornment, level=unreleased.level)
+            return default._replace(adornment=unreleased.adornment, level=unreleased.level)
         return default
     texts = [r.text for r in releases]
     dated = [t for t in texts if t.date_text and not t.placeholder_date]
@@ -123,7 +120,7 @@ def learn_style(
         dated=_majority([bool(t.date_text) for t in texts], True),
         separator=separator,
         closer=closer,
-        date_format=replace(date_format, padded=_majority(padding, True)),
+        date_format=date_format._replace(padded=_majority(padding, True)),
         adornment=adornment,
         underline_length=_underline_rule([r for r in adorned if r.adornment == adornment]),
         level=_level(adornment, releases, unreleased),
@@ -183,7 +180,8 @@ def _majority(values: Iterable[T], default: T) -> T:
 
 # --- Markdown link references -------------------------------------------------------------------
 
-_DEFINITION = re.compile(r"\[(?P<label>[^\]]+)\]:[ \t]*<?(?P<url>[^\s>]+)>?.*")
+# Markdown only: compiled (and cached by `re`) on first use.
+_DEFINITION = r"\[(?P<label>[^\]]+)\]:[ \t]*<?(?P<url>[^\s>]+)>?.*"
 
 
 def link_reference_edits(
@@ -205,7 +203,7 @@ def link_reference_edits(
     lines = {
         m["label"].lower(): (index, m)
         for index, line in enumerate(plain)
-        if (m := _DEFINITION.fullmatch(line)) is not None and m["label"].lower() in defined
+        if (m := re.fullmatch(_DEFINITION, line)) is not None and m["label"].lower() in defined
     }
     before = _previous_label(lines, previous)
     replacements: dict[int, str] = {}

@@ -99,6 +99,16 @@ def test_quick_tests_never_hide_a_pattern(line: str) -> None:
         assert line[:1] in changelog_fastrst._OTHER_STARTS
 
 
+@given(st.text(alphabet="(#)iIvx1209aZ.-+*\u2022\u2043 \u00a0", min_size=1, max_size=10))
+def test_bullet_and_enumerator_are_read_as_the_patterns_match(line: str) -> None:
+    # Read in code so that a common changelog compiles neither pattern: the same answers.
+    line = line.rstrip()
+    bullet = re.match(PATTERNS["bullet"], line)
+    assert changelog_fastrst._bullet_end(line) == (bullet.end() if bullet else 0)
+    enumerator = re.match(PATTERNS["enumerator"], line)
+    assert changelog_fastrst._may_enumerate(line) == (enumerator is not None)
+
+
 @given(st.text(max_size=12))
 def test_column_width_is_docutils(text: str) -> None:
     assert column_width(text) == docutils_column_width(text)

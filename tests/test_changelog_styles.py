@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_changelog import stamp_or_refusal
 
+from release_tool import changelog_headings
 from release_tool.changelog import Changelog, parse, split_lines
 from release_tool.changelog_headings import heading_text, plain_lines, rst_titles
 from release_tool.errors import FileEditError, UsageError
@@ -217,6 +218,40 @@ def test_heading_text(
     assert read_ is not None
     assert (read_.version, read_.date) == (version, date)
     assert (read_.brackets, read_.prefix, read_.separator, read_.closer) == fields
+
+
+_HEADING_PARTS = st.sampled_from(
+    [
+        *("[", "]", "v", "1.2.0", "Version ", " - ", " (", ")", "–", " ", "2025-01-02"),
+        *("Unreleased", "Jan", "January", "June", "Jun", "Junk", "Foo", "may", ".", "3", "3,"),
+        *("2025", "[YANKED]"),
+    ]
+)
+
+
+@given(st.lists(_HEADING_PARTS, max_size=9).map("".join))
+def test_month_names_are_read_as_the_exact_grammar_reads_them(text: str) -> None:
+    # Start-up compiles any word where a month goes, and checks the word in code.
+    exact = changelog_headings._exact_heading().fullmatch(text)
+    found = changelog_headings._match_heading(text)
+    assert (found and (found.span(), found.groupdict())) == (
+        exact and (exact.span(), exact.groupdict())
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        ("1.2.0 (June 3, 2025)", D(2025, 6, 3)),
+        ("[1.2.0] - 3 Jan. 2025", D(2025, 1, 3)),
+        ("1.2.0 - Junk 3, 2025", None),  # no month: no heading
+        ("1.2.0 - 3 may 2025", None),
+    ],
+)
+def test_month_name_dates(text: str, date: D | None) -> None:
+    read_ = heading_text(text)
+    assert (read_.date if read_ else None) == date
+    assert (read_ is not None) == (date is not None)
 
 
 @pytest.mark.parametrize(

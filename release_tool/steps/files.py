@@ -17,10 +17,9 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 from release_tool import changelog
 from release_tool.config import VersionFile
@@ -230,8 +229,7 @@ def check_order(current: Version, new: Version, request: ReleaseRequest) -> None
     check_newer(current, new, request.allow_downgrade)
 
 
-@dataclass(frozen=True)
-class ChangelogPlan:
+class ChangelogPlan(NamedTuple):
     """The changelog as read and as stamped for the new version, and that version's notes."""
 
     old: str
