@@ -16,7 +16,7 @@ still reports it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from release_tool.errors import ReleaseError
 from release_tool.versions import Version
@@ -64,12 +64,11 @@ class RunState:
         return {key: value for key, value in values.items() if value}
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What an applied action did (one line) and what it produced for later actions."""
 
     summary: str
-    produced: RunState = field(default_factory=RunState)
+    produced: RunState = RunState()
 
 
 class Action(Protocol):

@@ -51,13 +51,14 @@ _PHASE_ALIASES = {"a": "a", "alpha": "a", "b": "b", "beta": "b", "rc": "rc"}
 # The spellings `parse_version` accepts: canonical PEP 440 plus the separators and long phase
 # names packaging normalises, which covers the SemVer spelling (5.3.0-rc.1) too. No leading
 # zeros, and the pre-release number is explicit: `5.3.0rc` means rc0 to packaging, which is
-# rarely what someone typing it meant.
-_REQUEST_SPELLING = re.compile(
+# rarely what someone typing it meant. Both patterns are only needed off the canonical fast
+# path (see `_canonical`), so they stay strings until `re` compiles them on first use.
+_REQUEST_SPELLING = (
     r"(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)"
     r"(?:[-._]?(?:a|alpha|b|beta|rc)[-._]?(?:0|[1-9]\d*))?"
     r"(?:\.post(?:0|[1-9]\d*))?(?:\.dev(?:0|[1-9]\d*))?"
 )
-_SEMVER_PRERELEASE = re.compile(r"(alpha|beta|rc)\.(0|[1-9]\d*)")
+_SEMVER_PRERELEASE = r"(alpha|beta|rc)\.(0|[1-9]\d*)"
 _VALID_HINT = "use X.Y.Z, optionally with a pre-release aN, bN or rcN (e.g. 5.3.0 or 5.3.0rc1)"
 
 
@@ -222,7 +223,7 @@ def parse_version(text: str) -> Version:
             f"{text!r} has {len(parsed.release)} part(s); a release version has three",
             "write it with three parts X.Y.Z, e.g. " + _padded(parsed),
         )
-    if not _REQUEST_SPELLING.fullmatch(text):
+    if not re.fullmatch(_REQUEST_SPELLING, text):
         raise VersionError(
             f"{text!r} is not spelt as release_tool accepts it",
             f"write it as {parsed}",
@@ -263,7 +264,7 @@ def parse_semver(text: str) -> Version:
         )
     pre = None
     if parsed.prerelease is not None:
-        match = _SEMVER_PRERELEASE.fullmatch(parsed.prerelease)
+        match = re.fullmatch(_SEMVER_PRERELEASE, parsed.prerelease)
         if match is None:
             raise VersionError(
                 f"{text!r} has pre-release '{parsed.prerelease}', which has no PEP 440 equivalent",
