@@ -94,33 +94,27 @@ def survey(
     tag need (an identity, a signing key, tracked version files) is checked only when they
     are made."""
     config, repo = project.config, project.repo
-    # Every git read that needs no earlier answer starts now, side by side, and answers while
-    # the files are read and the changelog parsed; the remote (a network round trip) first.
+    # The git reads that need no earlier answer answer while the files are read and the
+    # changelog parsed: the remote (a network round trip), the working copy and the tags now,
+    # what the commit and the tag need once those are in (`_survey`), so that on a small
+    # machine the processes do not all compete at once.
     with ExitStack() as reads:
         pending = reads.enter_context(repo.start_ls_remote(config.remote, project.network_timeout))
         state = reads.enter_context(repo.start_state())
         tags = reads.enter_context(repo.start_local_tags())
-        # What the commit and the tag need: asked about every file the commit may hold.
-        ready = (
-            reads.enter_context(
-                repo.start_readiness(_commit_paths(project) if "commit" in steps else [])
-            )
-            if steps & {"commit", "tag"}
-            else None
-        )
-        return _survey(project, request, steps, pending, state, tags, ready)
+        return _survey(project, request, steps, reads, pending, state, tags)
 
 
 def _survey(
     project: Project,
     request: ReleaseRequest,
     steps: frozenset[str],
+    reads: ExitStack,
     pending: PendingRemote,
     state: PendingRead[WorkingState],
     tags: PendingRead[dict[str, str]],
-    ready: PendingReadiness | None,
 ) -> Survey:
-    """`survey`, on the git reads it started."""
+    """`survey`, on the git reads it started (`reads` stops whatever is left uncollected)."""
     config, repo = project.config, project.repo
     problems: list[ReleaseError] = []
     recovery: Recovery | None = None
@@ -137,6 +131,15 @@ def _survey(
         problems.append(exc)
     working = state.result()
     local_tags = tags.result()
+    # What the commit and the tag need (checked only when they are made), asked about every
+    # file the commit may hold: which of them it holds is known only later.
+    ready = (
+        reads.enter_context(
+            repo.start_readiness(_commit_paths(project) if "commit" in steps else [])
+        )
+        if steps & {"commit", "tag"}
+        else None
+    )
     if recovery is None:
         remote, remote_error = _remote_state(pending)
     observed_head = working.head
