@@ -1,4 +1,4 @@
-"""The git actions of a release — commit, tag, push, recover — and whether a push landed.
+"""The git actions of a release — commit, tag, push — and whether a push landed.
 
 Each is an immutable `Action` the pipeline applies. Commit and tag are `Undoable`, and their
 undo also undoes what git did before it failed or was interrupted: a commit that failed after
@@ -10,18 +10,22 @@ The push is the point of no return, and its failure does not prove that nothing 
 remote may have taken it and the answer been lost (a reset connection, a 502 from a proxy, a
 Ctrl-C while git waited). `PushAction.landed` asks the remote; `push_landed` is the one
 answer to "did the push land?", shared with the `recover` step, which asks it after a crash.
+The recovery's own action, only needed after a crash, is `release_tool.git_recover`'s
+`RecoverAction` (still reachable here, imported when first asked for).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from release_tool.config import DEFAULT_NETWORK_TIMEOUT
-from release_tool.files.write import write_text_atomically
 from release_tool.git_repo import GitRepo, RemoteState
 from release_tool.plan import Outcome, RunState
+
+if TYPE_CHECKING:
+    from release_tool.git_recover import RecoverAction
 
 
 def push_landed(remote: RemoteState, wanted: Mapping[str, str]) -> bool:
@@ -179,67 +183,14 @@ class PushAction:
         return True
 
 
-@dataclass(frozen=True)
-class RecoverAction:
-    """Finish off a run that was killed outright, as its journal (the lock) says.
+def __getattr__(name: str) -> type[RecoverAction]:
+    """`RecoverAction`, imported when first asked for: a plan without a crash to recover from
+    never needs it (see `release_tool.git_recover`)."""
+    if name == "RecoverAction":
+        from release_tool.git_recover import RecoverAction
 
-    "rollback": delete the tags it made locally, put the branch back and restore the files
-    it had edited; "finish": its push landed, so only `refs/remotes/REMOTE/BRANCH` moves to
-    what the remote has. The lock itself passes to the run that applies this.
-    """
+        return RecoverAction
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    repo: GitRepo = field(repr=False)
-    kind: str
-    summary: str
-    remote: str
-    head: str | None
-    files: Mapping[str, str] = field(default_factory=dict)
-    tags: tuple[str, ...] = ()
-    branch: str | None = None
-    remote_head: str | None = None
-    step: str = "recover"
 
-    def describe(self) -> str:
-        return self.summary
-
-    def details(self) -> str:
-        if self.kind == "finish":
-            return f"update refs/remotes/{self.remote}/{self.branch} to {self.remote_head}"
-        lines = [f"delete local tag {tag}" for tag in self.tags]
-        if self.head:
-            lines.append(f"reset the branch to {self.head[:12]}")
-        lines += [f"restore {path}" for path in sorted(self.files)]
-        return "\n".join(lines)
-
-    def data(self) -> dict[str, Any]:
-        return {
-            "action": "recover",
-            "kind": self.kind,
-            "summary": self.summary,
-            "remote": self.remote,
-            "branch": self.branch,
-            "head": self.head,
-            "remote_head": self.remote_head,
-            "tags": list(self.tags),
-            "files": sorted(self.files),
-            "details": self.details(),
-        }
-
-    def apply(self, state: RunState) -> Outcome:
-        if self.kind == "finish":
-            if self.branch and self.remote_head:
-                self.repo.update_ref(f"refs/remotes/{self.remote}/{self.branch}", self.remote_head)
-            return Outcome("an interrupted release had pushed: finishing it")
-        local = self.repo.local_tags()
-        for tag in self.tags:
-            if tag in local:
-                self.repo.delete_tag(tag)
-        paths = sorted(self.files)
-        if self.head is not None:
-            if self.repo.head_sha() != self.head:
-                self.repo.reset_soft_keep_files(self.head, paths)
-            elif paths:
-                self.repo.unstage(self.head, paths)
-        for relpath in paths:
-            write_text_atomically(self.repo.root / relpath, self.files[relpath])
-        return Outcome("an interrupted release was rolled back: its unpushed changes are undone")
+__all__ = ["CommitAction", "PushAction", "RecoverAction", "TagAction", "push_landed"]

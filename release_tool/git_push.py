@@ -13,7 +13,7 @@ Leaf module: it reads text and builds errors; it runs nothing.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from release_tool.errors import StepFailed
 
@@ -25,8 +25,7 @@ _REJECTED = re.compile(
 _COLLATERAL = ("atomic push failed", "atomic transaction failed")
 
 
-@dataclass(frozen=True)
-class Rejection:
+class Rejection(NamedTuple):
     """One ref the remote (or git, before sending) refused, and why."""
 
     ref: str  # the destination, e.g. refs/heads/master

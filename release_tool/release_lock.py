@@ -13,8 +13,8 @@ import json
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from release_tool.errors import UsageError
 from release_tool.git_repo import GitRepo
@@ -26,9 +26,9 @@ def _hostname() -> str:
     return socket.gethostname()
 
 
-@dataclass(frozen=True)
-class PreImage:
-    """The local state before a run touched it: what a crashed run is rolled back to."""
+class PreImage(NamedTuple):
+    """The local state before a run touched it: what a crashed run is rolled back to (the
+    journal's fields are written one by one by `ReleaseLock.acquire`)."""
 
     head: str
     files: Mapping[str, str]  # relpath → text before the run

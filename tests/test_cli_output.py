@@ -285,7 +285,7 @@ def test_the_other_actions_data_names_its_fields(tmp_path: Path) -> None:
     """The actions the example's plan has no room for: a dispatch, a wait for the index, a
     release update, a recovery. Each names its kind, and its data is JSON as it is."""
     from release_tool.downstream.dispatch import DispatchWorkflowAction
-    from release_tool.git_actions import RecoverAction
+    from release_tool.git_recover import RecoverAction
     from release_tool.git_repo import GitRepo
     from release_tool.github_api import GitHub, ReleaseInfo
     from release_tool.index_wait import WaitForIndexAction

@@ -80,3 +80,23 @@ def test_push_landed_is_decided_by_the_release_tag() -> None:
     assert not push_landed(RemoteState({"master": "c0"}, {"v5.3.0": "c0"}), sent)
     assert push_landed(RemoteState({"master": "c1"}, {}), {"refs/heads/master": "c1"})
     assert not push_landed(RemoteState({"master": "c1"}, {}), {})
+
+
+def test_readiness_started_early_answers_for_the_paths_asked_later(repo: Path) -> None:
+    """Preflight asks about every file a commit may hold before it knows which it edits: the
+    answer covers only the paths then named, and a path not asked about at the start is
+    still answered (untracked, and ignored by a .gitignore rule)."""
+    (repo / ".gitignore").write_text("b.txt\n", encoding="utf-8")
+    (repo / "b.txt").write_text("b\n", encoding="utf-8")
+    (repo / "c.txt").write_text("c\n", encoding="utf-8")
+    git = GitRepo(repo)
+    with git.start_readiness(["a.txt", "c.txt"]) as pending:
+        ready = pending.result(["a.txt", "b.txt"])
+    assert (ready.untracked, ready.ignored) == (("b.txt",), ("b.txt",))
+    again = git.readiness(["a.txt", "b.txt"])  # (the identity holds the time: not compared)
+    assert (ready.untracked, ready.ignored, ready.signing) == (
+        again.untracked,
+        again.ignored,
+        again.signing,
+    )
+    assert git.readiness([]).untracked == ()

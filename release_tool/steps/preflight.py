@@ -16,10 +16,13 @@ the configured format) is released: its tag is that one, and no second spelling 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from contextlib import ExitStack
+from typing import NamedTuple
 
 from release_tool.errors import PreflightError, ReleaseError, UsageError, VersionError
 from release_tool.git_repo import (
+    PendingRead,
+    PendingReadiness,
     PendingRemote,
     RemoteState,
     WorkingState,
@@ -58,10 +61,9 @@ NAME = "preflight"
 ALLOW_UNPUSHED = "--allow-unpushed"
 
 
-@dataclass(frozen=True)
-class Survey:
+class Survey(NamedTuple):
     """What preflight found: the facts (None when no version could be decided), and every
-    problem that stops the release."""
+    problem that stops the release. (A NamedTuple: a plain reading, made fast at start-up.)"""
 
     facts: Facts | None
     problems: tuple[ReleaseError, ...]
@@ -92,25 +94,54 @@ def survey(
     tag need (an identity, a signing key, tracked version files) is checked only when they
     are made."""
     config, repo = project.config, project.repo
+    # The git reads that need no earlier answer answer while the files are read and the
+    # changelog parsed: the remote (a network round trip), the working copy and the tags now,
+    # what the commit and the tag need once those are in (`_survey`), so that on a small
+    # machine the processes do not all compete at once.
+    with ExitStack() as reads:
+        pending = reads.enter_context(repo.start_ls_remote(config.remote, project.network_timeout))
+        state = reads.enter_context(repo.start_state())
+        tags = reads.enter_context(repo.start_local_tags())
+        return _survey(project, request, steps, reads, pending, state, tags)
+
+
+def _survey(
+    project: Project,
+    request: ReleaseRequest,
+    steps: frozenset[str],
+    reads: ExitStack,
+    pending: PendingRemote,
+    state: PendingRead[WorkingState],
+    tags: PendingRead[dict[str, str]],
+) -> Survey:
+    """`survey`, on the git reads it started (`reads` stops whatever is left uncollected)."""
+    config, repo = project.config, project.repo
     problems: list[ReleaseError] = []
     recovery: Recovery | None = None
     found: list[FileVersion] = []
-    # The remote answers while we read.
-    with repo.start_ls_remote(config.remote, project.network_timeout) as pending:
-        if ReleaseLock(repo).path.exists():  # a run was interrupted: its fate needs the remote
-            from release_tool.steps import recover
+    if ReleaseLock(repo).path.exists():  # a run was interrupted: its fate needs the remote
+        from release_tool.steps import recover
 
-            remote, remote_error = _remote_state(pending)
-            recovery = recover.inspect(project, remote)
-        overlay = recovery.files if recovery and recovery.kind == "rollback" else {}
-        try:
-            found = read_file_versions(project, overlay)
-        except UsageError as exc:
-            problems.append(exc)
-        working = repo.state()
-        local_tags = repo.local_tags()
-        if recovery is None:
-            remote, remote_error = _remote_state(pending)
+        remote, remote_error = _remote_state(pending)
+        recovery = recover.inspect(project, remote, tags.result())
+    overlay = recovery.files if recovery and recovery.kind == "rollback" else {}
+    try:
+        found = read_file_versions(project, overlay)
+    except UsageError as exc:
+        problems.append(exc)
+    working = state.result()
+    local_tags = tags.result()
+    # What the commit and the tag need (checked only when they are made), asked about every
+    # file the commit may hold: which of them it holds is known only later.
+    ready = (
+        reads.enter_context(
+            repo.start_readiness(_commit_paths(project) if "commit" in steps else [])
+        )
+        if steps & {"commit", "tag"}
+        else None
+    )
+    if recovery is None:
+        remote, remote_error = _remote_state(pending)
     observed_head = working.head
     if recovery is not None and recovery.kind == "rollback":
         # Plan on the state the recover step leaves: files restored, branch and tags back.
@@ -167,7 +198,7 @@ def survey(
         log, unreadable = None, True
     if not resumed:
         stamped = (log.old, log.stamped) if log else None
-        problems += _write_problems(project, steps, found, new, stamped)
+        problems += _write_problems(project, steps, found, new, stamped, ready)
     notes = log.notes if log else ""
     notes_markdown = log.notes_markdown if log else ""
     warnings = log.warnings if log else ()
@@ -391,9 +422,11 @@ def _write_problems(
     found: list[FileVersion],
     new: Version,
     stamped: tuple[str, str] | None,
+    pending: PendingReadiness | None,
 ) -> list[ReleaseError]:
     """What predictably fails in the middle of the release, found before it starts: no
-    committer identity, a signing key git cannot use, a version file git does not track."""
+    committer identity, a signing key git cannot use, a version file git does not track.
+    `pending` is git's answer under way (`survey` started it when the commit or the tag is made)."""
     config, repo = project.config, project.repo
     edited = [
         vf.path
@@ -407,7 +440,7 @@ def _write_problems(
     if not (commit or tag):
         return []
     paths = list(dict.fromkeys(real_relpath(project, path) for path in edited)) if commit else []
-    ready = repo.readiness(paths)
+    ready = pending.result(paths) if pending else repo.readiness(paths)
     problems: list[ReleaseError] = []
     if ready.ident is None:
         said = ready.ident_error.removeprefix("git var failed: ")
@@ -447,6 +480,22 @@ def _write_problems(
         root=repo.root,
     )
     return problems
+
+
+def _commit_paths(project: Project) -> list[str]:
+    """Every file a release commit may hold, as git names it: the version files and the
+    changelog (a path that cannot be named is refused when it is read, not here)."""
+    config = project.config
+    named = [vf.path for vf in config.version_files]
+    if config.changelog:
+        named.append(config.changelog)
+    paths = []
+    for path in dict.fromkeys(named):
+        try:
+            paths.append(real_relpath(project, path))
+        except UsageError:
+            continue
+    return list(dict.fromkeys(paths))
 
 
 def _upstream_problems(project: Project, head: str, remote: RemoteState) -> list[ReleaseError]:

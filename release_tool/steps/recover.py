@@ -10,8 +10,11 @@ dry run shows the same recovery and the same release a real run then applies.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from release_tool.errors import UsageError
-from release_tool.git_actions import RecoverAction, push_landed
+from release_tool.git_actions import push_landed
+from release_tool.git_recover import RecoverAction
 from release_tool.git_repo import RemoteState
 from release_tool.plan import StepPlan
 from release_tool.project import Project, Recovery
@@ -21,8 +24,11 @@ from release_tool.steps.base import Planning
 NAME = "recover"
 
 
-def inspect(project: Project, remote: RemoteState | None) -> Recovery | None:
+def inspect(
+    project: Project, remote: RemoteState | None, local: Mapping[str, str] | None = None
+) -> Recovery | None:
     """What an interrupted run left, read from its journal; None when no run was interrupted.
+    `local` is the local tags, when already read (`GitRepo.local_tags`).
 
     Raises when a live run holds the lock, or when only the remote can tell how to recover
     and it cannot be reached.
@@ -36,7 +42,8 @@ def inspect(project: Project, remote: RemoteState | None) -> Recovery | None:
     head = data.get("head")
     files = data.get("files")
     branch = data.get("branch")
-    local = project.repo.local_tags()
+    if local is None:
+        local = project.repo.local_tags()
     made = tuple(tag for tag in journal_tags(data) if tag in local)
     if made and remote is None:
         raise UsageError(
