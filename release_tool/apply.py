@@ -72,7 +72,7 @@ def run_release(project: Project, plan: ReleasePlan, observer: Observer | None =
     ends `Unfinished` (its push's fate unknown, its rollback cut short) leaves the lock and its
     journal for the next run's `recover` step. SIGTERM is handled as Ctrl-C is.
     """
-    from release_tool.git_actions import RecoverAction
+    from release_tool.git_recover import RecoverAction
 
     files = {a.relpath: a.old for a in plan.actions if isinstance(a, WriteFileAction)}
     tags = tuple(a.name for a in plan.actions if isinstance(a, TagAction))

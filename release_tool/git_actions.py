@@ -11,21 +11,18 @@ remote may have taken it and the answer been lost (a reset connection, a 502 fro
 Ctrl-C while git waited). `PushAction.landed` asks the remote; `push_landed` is the one
 answer to "did the push land?", shared with the `recover` step, which asks it after a crash.
 The recovery's own action, only needed after a crash, is `release_tool.git_recover`'s
-`RecoverAction` (still reachable here, imported when first asked for).
+`RecoverAction`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from release_tool.config import DEFAULT_NETWORK_TIMEOUT
 from release_tool.git_repo import GitRepo, RemoteState
 from release_tool.plan import Outcome, RunState
-
-if TYPE_CHECKING:
-    from release_tool.git_recover import RecoverAction
 
 
 def push_landed(remote: RemoteState, wanted: Mapping[str, str]) -> bool:
@@ -183,14 +180,4 @@ class PushAction:
         return True
 
 
-def __getattr__(name: str) -> type[RecoverAction]:
-    """`RecoverAction`, imported when first asked for: a plan without a crash to recover from
-    never needs it (see `release_tool.git_recover`)."""
-    if name == "RecoverAction":
-        from release_tool.git_recover import RecoverAction
-
-        return RecoverAction
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-__all__ = ["CommitAction", "PushAction", "RecoverAction", "TagAction", "push_landed"]
+__all__ = ["CommitAction", "PushAction", "TagAction", "push_landed"]
