@@ -7,6 +7,10 @@ right beside it, so this file is also the reference for the configuration. Loadi
 unknown key, a wrong type or a path outside the repository is a `ConfigError` naming the key path
 (`tool.release_tool.downstream[0].files`, or `release-tool.toml: downstream[0].files`), never a
 silently ignored setting.
+
+The classes compare by identity (`eq=False`): nothing compares two configurations, and the
+`__eq__` and `__hash__` a dataclass would generate for these wide classes cost every run's
+start-up about 2 ms (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ FileKind = Literal["python", "package_json", "npm_lockfile", "pyproject", "patte
 FILE_KINDS: tuple[str, ...] = typing.get_args(FileKind)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class VersionFile:
     """A file that holds the version, and which editor changes it."""
 
@@ -70,7 +74,7 @@ class VersionFile:
         return self.kind in ("package_json", "npm_lockfile") or self.spelling == "semver"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class EmailConfig:
     """`[tool.release_tool.email]` (`[email]` in release-tool.toml): the notification email."""
 
@@ -109,7 +113,7 @@ def _check_repo_path(value: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ExportConfig:
     """One `uv export` output of a relocked uv downstream."""
 
@@ -124,7 +128,7 @@ class ExportConfig:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CompileConfig:
     """One pip-compile run of a relocked pip-tools downstream (a string is just `source`)."""
 
@@ -144,7 +148,7 @@ class CompileConfig:
         return self.output or str(PurePosixPath(self.source).with_suffix(".txt"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DownstreamConfig:
     """A `[[tool.release_tool.downstream]]` (`[[downstream]]`) entry: a repository pinning us."""
 
@@ -248,7 +252,7 @@ class DownstreamConfig:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Config:
     """`[tool.release_tool]` (or release-tool.toml): everything the pipeline needs to know."""
 

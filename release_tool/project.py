@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple
 
 from release_tool.config import DEFAULT_NETWORK_TIMEOUT, Config
@@ -164,8 +165,7 @@ class FileVersion(NamedTuple):
         )
 
 
-@dataclass(frozen=True)
-class Recovery:
+class Recovery(NamedTuple):
     """What a run killed outright left behind (its lock journal), and how to finish it.
 
     `kind` is "rollback" (the push never landed: files, branch and tag go back to the
@@ -181,7 +181,7 @@ class Recovery:
     tags: tuple[str, ...]  # local tags the killed run made that the remote does not have
     branch: str | None
     remote_head: str | None = None  # "finish": where the remote's branch is
-    journal: Mapping[str, object] = field(default_factory=dict, repr=False)  # the lock as read
+    journal: Mapping[str, object] = MappingProxyType({})  # the lock as read
 
     def describe(self) -> str:
         who = f"an interrupted release (pid {self.pid}, {self.started})"

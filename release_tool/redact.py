@@ -7,7 +7,6 @@ header dump can leak it; a multi-line secret (a GitHub App's private key) line b
 
 from __future__ import annotations
 
-import base64
 from urllib.parse import quote
 
 MASK = "***"
@@ -15,6 +14,8 @@ MASK = "***"
 
 def forms(secret: str) -> set[str]:
     """Every spelling of `secret` that output could carry."""
+    import base64  # only once there is a secret: a run without a token never needs it
+
     forms = {secret, quote(secret, safe=""), quote(secret)}
     for raw in (secret, f"x-access-token:{secret}", f":{secret}"):
         encoded = base64.b64encode(raw.encode()).decode()
