@@ -16,7 +16,6 @@ The GitHub token reaches git only through `GIT_CONFIG_*` environment variables
 
 from __future__ import annotations
 
-import base64
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -81,6 +80,8 @@ def auth_environment(url: str, token: str | None) -> dict[str, str]:
         return {}
     scheme, rest = url.split("://", 1)
     prefix = f"{scheme}://{rest.split('/', 1)[0]}/"
+    import base64  # only with a token to send
+
     basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
     return {
         "GIT_CONFIG_COUNT": "1",

@@ -331,6 +331,28 @@ def test_a_local_run_imports_no_remote_module(library: Path, args: list[str]) ->
     assert not imported & set(REMOTE_MODULES), sorted(imported & set(REMOTE_MODULES))
 
 
+def test_the_console_script_leaves_the_collector_on_with_start_up_frozen(library: Path) -> None:
+    """The console script pauses the cyclic collector only while it imports the CLI: the
+    command then runs with it on (a long release, `sandbox serve`, collect their cycles), and
+    what start-up built (the CLI's modules, classes, functions) is frozen out of its view."""
+    probe = (
+        "import gc, sys\n"
+        "from release_tool.__main__ import main\n"
+        "before = ('click' in sys.modules, gc.isenabled(), gc.get_freeze_count())\n"
+        "sys.argv = ['release-tool', '--version']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(before, gc.isenabled(), gc.get_freeze_count() > 10_000, file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=library, capture_output=True, text=True, check=False
+    )
+    assert "release-tool" in result.stdout  # the CLI ran
+    assert result.stderr.strip().splitlines()[-1] == "(False, True, 0) True True"
+
+
 def test_python_m_and_exit_code_for_missing_config(tmp_path: Path) -> None:
     run_git("init", "-q", str(tmp_path / "r"), cwd=tmp_path)
     result = _run_cli("status", cwd=tmp_path / "r")
