@@ -220,6 +220,7 @@ class Facts:
     warnings: tuple[str, ...] = ()  # what preflight found worth saying, short of a problem
     # The commits the push publishes besides the release commit (HEAD ahead of the remote).
     unpushed: tuple[LocalCommit, ...] = ()
+    version_source: str = "files"  # where the current version came from: "files" or "tag"
 
     @property
     def upgraded_from(self) -> Version | None:

@@ -170,15 +170,16 @@ def current_version(
     *,
     head: str = "HEAD",
     ignore: Sequence[str] = (),
+    source: str | None = None,
 ) -> Version:
-    """The current version.
+    """The current version (`source`: `version_source`, when the caller already knows it).
 
     From tags: the last release tag reachable from `head` (none yet: the files' version if
     they agree on one, else `NO_RELEASE`, and only an explicit version can be released).
     From files: the version they agree on; with --sync, the highest one (they are brought to
     the explicit version asked for, which must not be lower).
     """
-    if version_source(project) == "tag":
+    if (source or version_source(project)) == "tag":
         last = last_reachable_release(project, head, ignore)
         if last is not None:
             return last[1]

@@ -158,6 +158,7 @@ def _survey(
         remote = RemoteState(heads={}, tags={})
 
     rolled_back = recovery is not None and recovery.kind == "rollback"
+    source = version_source(project)  # pyproject.toml read once
     current = _current(
         project,
         found,
@@ -165,6 +166,7 @@ def _survey(
         problems,
         head=(recovery.head if recovery and rolled_back else None) or working.head,
         ignore=recovery.tags if recovery and rolled_back else (),
+        source=source,
     )
     # A HEAD that already carries the current version's tag (any spelling) is a release in
     # progress (or done): `current`, or that very version asked for explicitly, finishes it.
@@ -224,7 +226,7 @@ def _survey(
             )
         )
 
-    from_tags = version_source(project) == "tag"
+    from_tags = source == "tag"
     if not found and not from_tags:  # a version file could not be read: nothing to edit
         return Survey(None, tuple(problems))
     if current is None:
@@ -253,6 +255,7 @@ def _survey(
         unpushed=unpushed,
         notes_markdown=notes_markdown,
         warnings=warnings,
+        version_source=source,
     )
     return Survey(facts, tuple(problems))
 
@@ -260,7 +263,7 @@ def _survey(
 def plan(ctx: Planning) -> StepPlan:
     config, facts = ctx.project.config, ctx.facts
     upstream = f"{config.remote}/{config.branch}"
-    if version_source(ctx.project) == "tag":
+    if ctx.facts.version_source == "tag":
         since = "no release tag reachable from HEAD yet" if facts.current == NO_RELEASE else ""
         notes = [f"version from tags: {since or facts.current}"]
     else:
@@ -302,11 +305,12 @@ def _current(
     *,
     head: str,
     ignore: Sequence[str],
+    source: str,
 ) -> Version | None:
     """The current version (the files', or the last tag's); on a disagreement an explicit
     version still gets planned (for its own problems), a bump word cannot be."""
     try:
-        return current_version(project, found, request, head=head, ignore=ignore)
+        return current_version(project, found, request, head=head, ignore=ignore, source=source)
     except UsageError as exc:
         problems.append(exc)
     return None
