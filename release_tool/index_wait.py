@@ -193,16 +193,13 @@ def plan_wait_for_index(
     package: str,
     version: Version,
     *,
-    enabled: bool,
     index_url: str,
     timeout: float,
     interval: float = DEFAULT_INTERVAL,
     progress: Progress | None = None,
     request_timeout: float = DEFAULT_NETWORK_TIMEOUT,
 ) -> StepPlan:
-    """The wait-for-index step: one action, planned with no request at all."""
-    if not enabled:
-        return StepPlan(STEP, skipped="not configured (wait_for_index = false)")
+    """The wait-for-index step's action, planned with no request at all."""
     if not index_url.startswith(("https://", "http://")):
         from release_tool.errors import ConfigError
 

@@ -187,12 +187,8 @@ def test_which_files_count() -> None:
 
 
 def test_plan() -> None:
-    skipped = plan_wait_for_index(
-        "edx-proctoring", VERSION, enabled=False, index_url="https://pypi.org/simple/", timeout=900
-    )
-    assert skipped.skipped == "not configured (wait_for_index = false)"
     planned = plan_wait_for_index(
-        "edx-proctoring", VERSION, enabled=True, index_url="https://pypi.org/simple/", timeout=900
+        "edx-proctoring", VERSION, index_url="https://pypi.org/simple/", timeout=900
     )
     (wait,) = planned.actions
     assert wait.describe() == (
@@ -205,9 +201,7 @@ def test_plan() -> None:
         == "https://pypi.org/simple/edx-proctoring/"
     )
     with pytest.raises(ConfigError):
-        plan_wait_for_index(
-            "edx-proctoring", VERSION, enabled=True, index_url="file:///etc/", timeout=1
-        )
+        plan_wait_for_index("edx-proctoring", VERSION, index_url="file:///etc/", timeout=1)
 
 
 def test_the_release_waits_for_the_index_before_the_pr(

@@ -298,6 +298,8 @@ REMOTE_MODULES = (
     # Applying: a dry run plans and shows, it never loads what only a real run needs.
     "release_tool.apply",
     "release_tool.interrupts",
+    # wait-for-index, not configured here: the index client is not loaded to say so.
+    "release_tool.index_wait",
 )
 
 
@@ -329,6 +331,8 @@ def test_a_local_run_imports_no_remote_module(library: Path, args: list[str]) ->
     imported = _imported(result)
     assert "release_tool.cli" in imported  # the measurement itself works
     assert not imported & set(REMOTE_MODULES), sorted(imported & set(REMOTE_MODULES))
+    if "release" in args:  # wait-for-index is planned, and said to be off without its module
+        assert "wait-for-index: skipped (not configured (wait_for_index = false))" in result.stdout
 
 
 def test_the_console_script_leaves_the_collector_on_with_start_up_frozen(library: Path) -> None:

@@ -9,20 +9,23 @@ own action).
 
 from __future__ import annotations
 
-from release_tool.index_wait import plan_wait_for_index
 from release_tool.plan import StepPlan
 from release_tool.steps.base import Planning
 
 NAME = "wait-for-index"
+NOT_CONFIGURED = "not configured (wait_for_index = false)"
 
 
 def plan(ctx: Planning) -> StepPlan:
     project = ctx.project
     config = project.config
+    if not (config.wait_for_index or any(d.strategy == "relock" for d in config.downstream)):
+        return StepPlan(NAME, skipped=NOT_CONFIGURED)  # and the index client stays unloaded
+    from release_tool.index_wait import plan_wait_for_index
+
     return plan_wait_for_index(
         config.package,
         ctx.facts.new,
-        enabled=config.wait_for_index or any(d.strategy == "relock" for d in config.downstream),
         index_url=config.index_url,
         timeout=config.index_timeout,
         interval=project.poll_interval,
