@@ -1,13 +1,23 @@
-"""`release-tool status` for the downstream step: each entry's open PR, or what its base pins.
+"""`release-tool status` for the downstream step: each entry's open PR, or what its base pins
+(`edit`, `dispatch`) or locks (`relock`).
 
-Reads only, and never raises: a failure reading an entry becomes an "unknown (...)" row.
+Reads only, and never raises: a failure reading an entry becomes an "unknown (...)" row. A
+relocked entry's row reads the lock at the base commit, as the plan does: `uv.lock` (uv), or
+each compiled file (`compile`'s targets, pip-tools), through the same directory listings and
+blobs, never a clone.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import tomllib
+
+from packaging.utils import canonicalize_name
+
 from release_tool.config import Config, DownstreamConfig
 from release_tool.downstream.pins import version_key
 from release_tool.downstream.reads import BaseFiles, resolve_target
+from release_tool.downstream.relock import Resolver, detect, refuse_undetected
 from release_tool.errors import ReleaseError
 from release_tool.files.requirements import pins_of
 from release_tool.github_api import GitHub
@@ -40,6 +50,13 @@ def _entry_status(
     if head is None:
         return f"unknown (no branch {target.base})"
     files = BaseFiles(gh, repository, head.commit, head.tree, f"{repository}@{target.base}")
+    if entry.strategy in (None, "relock"):
+        # As the plan decides: relock when configured or detected, else edit.
+        resolver = detect(entry, files)
+        if resolver is not None:
+            return _lock_status(gh, entry, files, resolver, package, version)
+        if entry.strategy == "relock":
+            refuse_undetected(gh, dataclasses.replace(entry, repository=repository), index, files)
     pinned: set[str] = set()
     read: set[str] = set()
     for glob in entry.files:
@@ -51,3 +68,53 @@ def _entry_status(
     if pinned and all(version_key(v) == version_key(version.pep440) for v in pinned):
         return f"already pins {version}"
     return "none" + (f" (pins {', '.join(sorted(pinned, key=version_key))})" if pinned else "")
+
+
+def _lock_status(
+    gh: GitHub,
+    entry: DownstreamConfig,
+    files: BaseFiles,
+    resolver: Resolver,
+    package: str,
+    version: Version,
+) -> str:
+    """What the base's lock holds of `package`: "already locks X", "none (locks Y)", "none
+    (not in ...)", or "unknown (...)" when the lock is missing or unreadable."""
+    from release_tool.resolvers.uv import lock_versions
+
+    def text_of(path: str) -> str | None:
+        found = files.match(path)
+        if not found:
+            return None
+        return gh.blob(files.repo, found[0].sha).decode("utf-8", "replace")
+
+    locked: set[str] = set()
+    if resolver == "uv":
+        where = "uv.lock"
+        text = text_of(where)
+        if text is None:
+            return f"unknown ({files.label} has no uv.lock)"
+        try:
+            lock = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            return f"unknown ({files.label}: uv.lock is not valid TOML: {exc})"
+        wanted = canonicalize_name(package)
+        for name, versions in lock_versions(lock).items():
+            if canonicalize_name(name) == wanted:
+                locked.update(versions)
+    else:
+        # A compiled file not there yet is one the first relock creates.
+        targets = list(dict.fromkeys(c.target for c in entry.compile))
+        if not targets:
+            return "unknown (resolver = 'pip-tools', but `compile` is not configured)"
+        present = [(path, text) for path in targets if (text := text_of(path)) is not None]
+        if not present:
+            return f"unknown ({files.label} has none of {', '.join(targets)})"
+        where = ", ".join(path for path, _ in present)
+        for path, text in present:
+            locked.update(v for _, v in pins_of(path, text, package))
+    if not locked:
+        return f"none (not in {where})"
+    if all(version_key(v) == version_key(version.pep440) for v in locked):
+        return f"already locks {version}"
+    return f"none (locks {', '.join(sorted(locked, key=version_key))})"
