@@ -30,7 +30,8 @@ The package, from the bottom up (a module imports only those above it in this li
   resolve at apply time);
 - `plan`: the step's plan (`plan_downstream`: choosing the strategy, `edit`, `dispatch` and
   `relock`);
-- `status`: `downstream_status`, for `release-tool status` (uses `reads` and `pins` only).
+- `status`: `downstream_status`, for `release-tool status` (reads only: `reads`, `pins`, and
+  `relock` to read what a relocked downstream locks).
 """
 
 from release_tool.downstream.actions import STEP, DownstreamPRAction
