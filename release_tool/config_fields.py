@@ -18,6 +18,7 @@ DEFAULT_NETWORK_TIMEOUT = 120.0
 _REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _PACKAGE_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _EMAIL_RE = re.compile(r"^[^@\s<>\"(),;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+_HTTP_URL_RE = re.compile(r"^https?://[^/?#\s]+")
 
 
 def _opt(
@@ -36,6 +37,16 @@ def _opt(
         )
         return field(default_factory=lambda: frozen, metadata=meta)
     return field(default=default, metadata=meta)
+
+
+def _internal(default: str) -> Any:
+    """A field the loader fills in that is no TOML key (`where`): no key, schema or docs row."""
+    return field(default=default, repr=False, compare=False, metadata={"internal": True})
+
+
+def toml_fields(cls: type[Any]) -> tuple[dataclasses.Field[Any], ...]:
+    """A config class's fields that are TOML keys (not the `_internal` ones)."""
+    return tuple(f for f in dataclasses.fields(cls) if not f.metadata.get("internal"))
 
 
 def _check_repository(value: str) -> str | None:
@@ -87,6 +98,10 @@ def _check_globs(values: tuple[str, ...]) -> str | None:
         if not value or pure.is_absolute() or ".." in pure.parts or "\\" in value:
             return f"{value!r} must be a relative path (a glob) inside the checkout"
     return None
+
+
+def _check_http_url(value: str) -> str | None:
+    return None if _HTTP_URL_RE.match(value) else f"{value!r} is not an http(s) URL"
 
 
 def _check_pr_head(value: str) -> str | None:
