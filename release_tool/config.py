@@ -39,6 +39,8 @@ from release_tool.config_fields import (
     _check_search,
     _check_tag_format,
     _internal,
+    _key_path,
+    _Keyed,
     _opt,
     toml_fields,
 )
@@ -49,18 +51,6 @@ from release_tool.errors import ConfigError
 
 FileKind = Literal["python", "package_json", "npm_lockfile", "pyproject", "pattern"]
 FILE_KINDS: tuple[str, ...] = typing.get_args(FileKind)
-
-
-class _Keyed:
-    """A table that knows its key path (`where`, filled in by the loader; no TOML key), so a
-    message raised after loading names a key as the file spells it."""
-
-    where: str
-
-    def key(self, name: str) -> str:
-        """`name`'s key path: `tool.release_tool.email.subject`, or
-        `release-tool.toml: email.subject` when the configuration is in that file."""
-        return _key_path(self.where, name)
 
 
 @dataclass(frozen=True, eq=False)
@@ -465,11 +455,6 @@ def config_from_mapping(data: Any, root: Path, where: str = "tool.release_tool")
             "'dist/*.tar.gz'], or remove build_command",
         )
     return config
-
-
-def _key_path(where: str, key: str) -> str:
-    """`tool.release_tool.sign`, or `release-tool.toml: sign` at that file's top level."""
-    return f"{where} {key}" if where.endswith(":") else f"{where}.{key}"
 
 
 def _build(cls: type[Any], data: Any, where: str, root: Path) -> Any:

@@ -1,5 +1,6 @@
-"""The configuration's field helpers (`_opt`: a field with its TOML key, help and check) and the
-checks the fields use; `config` holds the dataclasses built from them."""
+"""The configuration's field helpers (`_opt`: a field with its TOML key, help and check; `_Keyed`:
+a table that knows its key path) and the checks the fields use; `config` holds the dataclasses
+built from them."""
 
 from __future__ import annotations
 
@@ -42,6 +43,23 @@ def _opt(
 def _internal(default: str) -> Any:
     """A field the loader fills in that is no TOML key (`where`): no key, schema or docs row."""
     return field(default=default, repr=False, compare=False, metadata={"internal": True})
+
+
+def _key_path(where: str, key: str) -> str:
+    """`tool.release_tool.sign`, or `release-tool.toml: sign` at that file's top level."""
+    return f"{where} {key}" if where.endswith(":") else f"{where}.{key}"
+
+
+class _Keyed:
+    """A table that knows its key path (`where`, filled in by the loader; no TOML key), so a
+    message raised after loading names a key as the file spells it."""
+
+    where: str
+
+    def key(self, name: str) -> str:
+        """`name`'s key path: `tool.release_tool.email.subject`, or
+        `release-tool.toml: email.subject` when the configuration is in that file."""
+        return _key_path(self.where, name)
 
 
 def toml_fields(cls: type[Any]) -> tuple[dataclasses.Field[Any], ...]:
