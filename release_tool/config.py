@@ -6,7 +6,8 @@ Each field carries its TOML key, its help text and (where the type says too litt
 right beside it, so this file is also the reference for the configuration. Loading is strict: an
 unknown key, a wrong type or a path outside the repository is a `ConfigError` naming the key path
 (`tool.release_tool.downstream[0].files`, or `release-tool.toml: downstream[0].files`), never a
-silently ignored setting.
+silently ignored setting. A table that later messages name also keeps its key path (`where`,
+filled in by the loader, no TOML key), so they spell a key the same way (`config.key("sign")`).
 
 The classes compare by identity (`eq=False`): nothing compares two configurations, and the
 `__eq__` and `__hash__` a dataclass would generate for these wide classes cost every run's
@@ -28,6 +29,7 @@ from release_tool.config_fields import (
 from release_tool.config_fields import (
     _check_addresses,
     _check_globs,
+    _check_http_url,
     _check_nonempty,
     _check_optional_address,
     _check_package,
@@ -36,7 +38,11 @@ from release_tool.config_fields import (
     _check_repository,
     _check_search,
     _check_tag_format,
+    _internal,
+    _key_path,
+    _Keyed,
     _opt,
+    toml_fields,
 )
 from release_tool.config_fields import (
     check_address as check_address,  # noqa: PLC0414 (re-exported)
@@ -75,7 +81,7 @@ class VersionFile:
 
 
 @dataclass(frozen=True, eq=False)
-class EmailConfig:
+class EmailConfig(_Keyed):
     """`[tool.release_tool.email]` (`[email]` in release-tool.toml): the notification email."""
 
     to: tuple[str, ...] = _opt(
@@ -103,6 +109,7 @@ class EmailConfig:
     smtp_security: Literal["starttls", "tls", "none"] = _opt(
         "starttls", help="starttls, tls (implicit TLS) or none (loopback test servers only)."
     )
+    where: str = _internal("tool.release_tool.email")
 
 
 def _check_repo_path(value: str) -> str | None:
@@ -149,7 +156,7 @@ class CompileConfig:
 
 
 @dataclass(frozen=True, eq=False)
-class DownstreamConfig:
+class DownstreamConfig(_Keyed):
     """A `[[tool.release_tool.downstream]]` (`[[downstream]]`) entry: a repository pinning us."""
 
     repository: str = _opt(help="The downstream repository, 'owner/name'.", check=_check_repository)
@@ -250,10 +257,11 @@ class DownstreamConfig:
         help="With strategy = 'dispatch': seconds to wait for the workflow run to complete.",
         check=_check_positive,
     )
+    where: str = _internal("tool.release_tool.downstream")  # `...downstream[0]` when loaded
 
 
 @dataclass(frozen=True, eq=False)
-class Config:
+class Config(_Keyed):
     """`[tool.release_tool]` (or release-tool.toml): everything the pipeline needs to know."""
 
     package: str = _opt(
@@ -315,7 +323,9 @@ class Config:
         1800.0, help="Seconds build_command may take.", check=_check_positive
     )
     wait_for_index: bool = _opt(False, help="Wait until the version is on the index before PRs.")
-    index_url: str = _opt("https://pypi.org/simple/", help="PEP 691 simple index to wait on.")
+    index_url: str = _opt(
+        "https://pypi.org/simple/", help="PEP 691 simple index to wait on.", check=_check_http_url
+    )
     index_timeout: float = _opt(900.0, help="Seconds to wait for the index.", check=_check_positive)
     network_timeout: float = _opt(
         DEFAULT_NETWORK_TIMEOUT,
@@ -329,6 +339,7 @@ class Config:
     )
     email: EmailConfig | None = _opt(None, help="The notification email; none if absent.")
     downstream: tuple[DownstreamConfig, ...] = _opt((), help="Downstream repositories.")
+    where: str = _internal("tool.release_tool")
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -439,16 +450,11 @@ def config_from_mapping(data: Any, root: Path, where: str = "tool.release_tool")
     assert isinstance(config, Config)
     if config.build_command and not config.release_assets:
         raise ConfigError(
-            "tool.release_tool.build_command: set, but release_assets is empty",
+            f"{config.key('build_command')}: set, but release_assets is empty",
             "list the files the build makes in release_assets, e.g. ['dist/*.whl', "
             "'dist/*.tar.gz'], or remove build_command",
         )
     return config
-
-
-def _key_path(where: str, key: str) -> str:
-    """`tool.release_tool.sign`, or `release-tool.toml: sign` at that file's top level."""
-    return f"{where} {key}" if where.endswith(":") else f"{where}.{key}"
 
 
 def _build(cls: type[Any], data: Any, where: str, root: Path) -> Any:
@@ -457,7 +463,7 @@ def _build(cls: type[Any], data: Any, where: str, root: Path) -> Any:
             f"{where}: expected a table, got {_describe(data)}",
             "see the README's configuration reference",
         )
-    fields = {(f.metadata.get("key") or f.name): f for f in dataclasses.fields(cls)}
+    fields = {(f.metadata.get("key") or f.name): f for f in toml_fields(cls)}
     unknown = sorted(set(data) - set(fields))
     if unknown:
         raise ConfigError(
@@ -484,6 +490,8 @@ def _build(cls: type[Any], data: Any, where: str, root: Path) -> Any:
         if f.metadata.get("path") and value is not None:
             _confine(value, path, root)
         values[f.name] = value
+    if issubclass(cls, _Keyed):
+        values["where"] = where
     return cls(**values)
 
 

@@ -1,5 +1,6 @@
-"""The configuration's field helpers (`_opt`: a field with its TOML key, help and check) and the
-checks the fields use; `config` holds the dataclasses built from them."""
+"""The configuration's field helpers (`_opt`: a field with its TOML key, help and check; `_Keyed`:
+a table that knows its key path) and the checks the fields use; `config` holds the dataclasses
+built from them."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ DEFAULT_NETWORK_TIMEOUT = 120.0
 _REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _PACKAGE_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _EMAIL_RE = re.compile(r"^[^@\s<>\"(),;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+_HTTP_URL_RE = re.compile(r"^https?://[^/?#\s]+")
 
 
 def _opt(
@@ -36,6 +38,33 @@ def _opt(
         )
         return field(default_factory=lambda: frozen, metadata=meta)
     return field(default=default, metadata=meta)
+
+
+def _internal(default: str) -> Any:
+    """A field the loader fills in that is no TOML key (`where`): no key, schema or docs row."""
+    return field(default=default, repr=False, compare=False, metadata={"internal": True})
+
+
+def _key_path(where: str, key: str) -> str:
+    """`tool.release_tool.sign`, or `release-tool.toml: sign` at that file's top level."""
+    return f"{where} {key}" if where.endswith(":") else f"{where}.{key}"
+
+
+class _Keyed:
+    """A table that knows its key path (`where`, filled in by the loader; no TOML key), so a
+    message raised after loading names a key as the file spells it."""
+
+    where: str
+
+    def key(self, name: str) -> str:
+        """`name`'s key path: `tool.release_tool.email.subject`, or
+        `release-tool.toml: email.subject` when the configuration is in that file."""
+        return _key_path(self.where, name)
+
+
+def toml_fields(cls: type[Any]) -> tuple[dataclasses.Field[Any], ...]:
+    """A config class's fields that are TOML keys (not the `_internal` ones)."""
+    return tuple(f for f in dataclasses.fields(cls) if not f.metadata.get("internal"))
 
 
 def _check_repository(value: str) -> str | None:
@@ -87,6 +116,10 @@ def _check_globs(values: tuple[str, ...]) -> str | None:
         if not value or pure.is_absolute() or ".." in pure.parts or "\\" in value:
             return f"{value!r} must be a relative path (a glob) inside the checkout"
     return None
+
+
+def _check_http_url(value: str) -> str | None:
+    return None if _HTTP_URL_RE.match(value) else f"{value!r} is not an http(s) URL"
 
 
 def _check_pr_head(value: str) -> str | None:

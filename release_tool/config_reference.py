@@ -19,12 +19,13 @@ from release_tool.config import (
     ExportConfig,
     VersionFile,
 )
+from release_tool.config_fields import toml_fields
 
 
 def field_help(cls: type[Any] = Config) -> list[tuple[str, str, str]]:
     """(key, default, help) for every field of a config class: the reference docs show."""
     rows = []
-    for f in dataclasses.fields(cls):
+    for f in toml_fields(cls):
         if f.default is not dataclasses.MISSING:
             default = repr(f.default)
         elif f.default_factory is not dataclasses.MISSING:

@@ -41,6 +41,7 @@ _CHECKS: dict[Any, dict[str, Any]] = {
     config_fields._check_tag_format: {"pattern": r"\{version\}"},
     config_fields._check_search: {"pattern": r"\{version\}"},
     config_fields._check_positive: {"exclusiveMinimum": 0},
+    config_fields._check_http_url: {"pattern": config_fields._HTTP_URL_RE.pattern},
 }
 _NONEMPTY = {("EmailConfig", "to")}
 # A default that depends on other keys (the kind follows the file's name): not shown.
@@ -76,7 +77,7 @@ def _object(cls: type[Any]) -> dict[str, Any]:
     hints = typing.get_type_hints(cls)
     properties: dict[str, Any] = {}
     required: list[str] = []
-    for f in dataclasses.fields(cls):
+    for f in config_fields.toml_fields(cls):
         key = f.metadata.get("key") or f.name
         prop = {"description": f.metadata["help"], **_type(hints[f.name])}
         prop.update(_CHECKS.get(f.metadata.get("check"), {}))

@@ -35,7 +35,7 @@ from release_tool.config import DownstreamConfig
 from release_tool.downstream.actions import STEP
 from release_tool.downstream.metadata import PackageIndex
 from release_tool.downstream.pins import read_pins
-from release_tool.downstream.reads import canonical_repository, entry_key
+from release_tool.downstream.reads import canonical_repository
 from release_tool.downstream.upgrade import Upgrade
 from release_tool.errors import StepFailed, UsageError
 from release_tool.github_api import GitHub, PullInfo, RunInfo
@@ -46,9 +46,7 @@ WORKFLOWS = ".github/workflows/"
 FIND_RUN_FOR = 60.0
 
 
-def render_inputs(
-    entry: DownstreamConfig, index: int, upgrade: Upgrade
-) -> tuple[tuple[str, str], ...]:
+def render_inputs(entry: DownstreamConfig, upgrade: Upgrade) -> tuple[tuple[str, str], ...]:
     """The workflow's inputs: the entry's templates, rendered."""
     context = {
         "package": upgrade.package,
@@ -61,7 +59,7 @@ def render_inputs(
         "downstream": entry.repository,
     }
     return tuple(
-        (key, rendering.render_string(value, context, what=f"{entry_key(index)}.inputs.{key}"))
+        (key, rendering.render_string(value, context, what=entry.key(f"inputs.{key}")))
         for key, value in entry.inputs.items()
     )
 
@@ -140,18 +138,17 @@ def find_pull(pulls: list[PullInfo], head: str, version: str) -> PullInfo | None
 def plan_dispatch(
     gh: GitHub,
     entry: DownstreamConfig,
-    index: int,
     upgrade: Upgrade,
     package_index: PackageIndex,
 ) -> tuple[DispatchWorkflowAction, str] | str:
     """The entry's dispatch action and a note, or why there is nothing to do."""
-    key = entry_key(index)
+    key = entry.where
     if not entry.workflow:
         raise UsageError(
             f"{key}: strategy = 'dispatch' needs `workflow`",
             "name the workflow file, e.g. workflow = 'upgrade-one-python-dependency.yml'",
         )
-    repo, moved = canonical_repository(gh, entry, index)
+    repo, moved = canonical_repository(gh, entry)
     name = repo.full_name
     notes = [f"{moved} is now {name} (every write goes to the new name)"] if moved else []
     if not repo.can_push:
@@ -161,7 +158,7 @@ def plan_dispatch(
             "use a token with actions write access there, or strategy = 'edit'",
         )
     base = entry.base or repo.default_branch
-    inputs = render_inputs(entry, index, upgrade)
+    inputs = render_inputs(entry, upgrade)
     path = WORKFLOWS + entry.workflow
     found = gh.file_at(name, path, base)
     if found is None:
@@ -184,7 +181,7 @@ def plan_dispatch(
         )
     version = upgrade.version.pep440
     if entry.files:
-        pins = read_pins(gh, entry, index, base, upgrade.package, upgrade.version)
+        pins = read_pins(gh, entry, base, upgrade.package, upgrade.version)
         if pins.already_current:
             return f"{name}@{base} already pins {upgrade.package} {version}"
     actor = gh.login()

@@ -28,7 +28,7 @@ from typing import Any
 
 from release_tool.config import DownstreamConfig
 from release_tool.downstream.objects import tree_sha_after
-from release_tool.downstream.reads import BaseFiles, entry_key, is_file
+from release_tool.downstream.reads import BaseFiles, is_file
 from release_tool.errors import FileEditError, UsageError
 from release_tool.files.generated import generated_by
 from release_tool.files.requirements import GitUrl, PinEdit, git_urls, update_pins
@@ -69,14 +69,14 @@ class Pins:
         return not self.changes
 
 
-def base_files(gh: GitHub, entry: DownstreamConfig, index: int, base: str) -> BaseFiles:
+def base_files(gh: GitHub, entry: DownstreamConfig, base: str) -> BaseFiles:
     """The base branch's head (`GET branches/{base}`: the plan's anchor), to read from."""
     repo = entry.repository
     head = gh.branch_head(repo, base)
     if head is None:
         raise UsageError(
             f"{repo} has no branch {base!r}",
-            f"set `base` in {entry_key(index)} to an existing branch",
+            f"set {entry.key('base')} to an existing branch",
         )
     return BaseFiles(gh, repo, head.commit, head.tree, f"{repo}@{base}")
 
@@ -123,7 +123,6 @@ class GitUrls:
 def read_pins(
     gh: GitHub,
     entry: DownstreamConfig,
-    index: int,
     base: str,
     package: str,
     version: Version,
@@ -143,13 +142,13 @@ def read_pins(
     """
     urls = GitUrls(gh, library) if library else None
     repo = entry.repository
-    files = files or base_files(gh, entry, index, base)
+    files = files or base_files(gh, entry, base)
     chosen: dict[str, TreeEntry] = {}
     for glob in entry.files:
         hits = files.match(glob)
         if not hits:
             raise UsageError(
-                f"{entry_key(index)}.files: {glob!r} matches no file in {repo}@{base}",
+                f"{entry.key('files')}: {glob!r} matches no file in {repo}@{base}",
                 "globs match paths from the repository root, e.g. 'requirements/edx/*.txt'",
             )
         for hit in hits:
@@ -163,7 +162,7 @@ def read_pins(
                 texts[sha] = (gh.blob(repo, sha) if data is None else data).decode("utf-8")
             except UnicodeDecodeError:
                 raise UsageError(
-                    f"{repo}: {path} is not UTF-8 text", f"leave it out of {entry_key(index)}.files"
+                    f"{repo}: {path} is not UTF-8 text", f"leave it out of {entry.key('files')}"
                 ) from None
         return texts[sha]
 
@@ -225,7 +224,7 @@ def read_pins(
         read = ", ".join(f"{e.path} ({_presence(e)})" for _, e, c in edits if not c)
         raise UsageError(
             f"{repo}@{base} does not pin {package}: none of the files matched by "
-            f"{entry_key(index)}.files does ({read})",
+            f"{entry.key('files')} does ({read})",
             f"point `files` at the requirements files that pin {package} with == or a git URL"
             + (
                 ""

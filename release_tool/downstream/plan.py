@@ -37,7 +37,7 @@ from release_tool.downstream.pins import (
     read_pins,
 )
 from release_tool.downstream.pr import pr_action, template_context
-from release_tool.downstream.reads import BaseFiles, Target, entry_key, resolve_target
+from release_tool.downstream.reads import BaseFiles, Target, resolve_target
 from release_tool.downstream.relock import RelockAction, RelockSettings
 from release_tool.downstream.review import (
     marked_version,
@@ -69,15 +69,15 @@ def plan_downstream(
     done: list[str] = []  # entries with nothing to do, and why
     notes: list[str] = []  # what the plan should say besides its actions
     urls: list[str] = []  # open PRs' URLs, known now: reported even if nothing changes
-    for number, entry in enumerate(config.downstream):
+    for entry in config.downstream:
         planned: tuple[Action, str] | str
         if entry.strategy == "dispatch":
-            planned = plan_dispatch(gh, entry, number, upgrade, index)
+            planned = plan_dispatch(gh, entry, upgrade, index)
         elif entry.strategy == "edit":
-            planned = _plan_edit(gh, entry, number, upgrade, templates, urls, index)
+            planned = _plan_edit(gh, entry, upgrade, templates, urls, index)
         else:
             settings = relock_settings or RelockSettings()
-            planned = _plan_relock(gh, entry, number, upgrade, templates, urls, index, settings)
+            planned = _plan_relock(gh, entry, upgrade, templates, urls, index, settings)
         if isinstance(planned, str):
             done.append(planned)
         else:
@@ -98,7 +98,6 @@ def plan_downstream(
 def _plan_relock(
     gh: GitHub,
     entry: DownstreamConfig,
-    index: int,
     upgrade: Upgrade,
     templates: Path | None,
     urls: list[str],
@@ -106,17 +105,17 @@ def _plan_relock(
     settings: RelockSettings,
 ) -> tuple[Action, str] | str:
     """`relock`, or `edit` when the strategy is not set and no resolver is detected."""
-    target = resolve_target(gh, entry, index)
+    target = resolve_target(gh, entry)
     # Every read and write names the canonical repository (see `_plan_edit`).
     entry = dataclasses.replace(entry, repository=target.repository or entry.repository)
-    files = base_files(gh, entry, index, target.base)
+    files = base_files(gh, entry, target.base)
     resolver = relock.detect(entry, files)
     if resolver is None:
         if entry.strategy == "relock":
-            relock.refuse_undetected(gh, entry, index, files)
-        return _plan_edit(gh, entry, index, upgrade, templates, urls, package_index, target, files)
+            relock.refuse_undetected(gh, entry, files)
+        return _plan_edit(gh, entry, upgrade, templates, urls, package_index, target, files)
     planned = relock.plan_relock(
-        gh, entry, index, upgrade, target, files, resolver,
+        gh, entry, upgrade, target, files, resolver,
         settings=settings, templates=templates, urls=urls,
     )  # fmt: skip
     if target.renamed_note:
@@ -130,7 +129,6 @@ def _plan_relock(
 def _plan_edit(
     gh: GitHub,
     entry: DownstreamConfig,
-    index: int,
     upgrade: Upgrade,
     templates: Path | None,
     urls: list[str],
@@ -141,11 +139,11 @@ def _plan_edit(
     """The entry's action and a note, or why there is nothing to do."""
     if not entry.files:
         raise UsageError(
-            f"{entry_key(index)}.files is empty",
+            f"{entry.key('files')} is empty",
             "list the requirements files that pin the package (globs), or let the "
             "downstream be re-locked (strategy = 'relock')",
         )
-    target = target or resolve_target(gh, entry, index)
+    target = target or resolve_target(gh, entry)
     # Every read and write names the canonical repository: a renamed one's old name answers
     # writes with a 307 nothing follows.
     entry = dataclasses.replace(entry, repository=target.repository or entry.repository)
@@ -154,7 +152,6 @@ def _plan_edit(
     pins = read_pins(
         gh,
         entry,
-        index,
         base,
         upgrade.package,
         upgrade.version,

@@ -40,11 +40,6 @@ def is_file(entry: TreeEntry) -> bool:
     return entry.type == "blob" and entry.mode in _FILE_MODES
 
 
-def entry_key(index: int) -> str:
-    """The config key of the `index`th downstream entry, for messages."""
-    return f"tool.release_tool.downstream[{index}]"
-
-
 class BaseFiles:
     """The files of one base commit, read a directory at a time: never the whole tree.
 
@@ -195,25 +190,25 @@ def same_repository(one: str, other: str) -> bool:
     return one.lower() == other.lower()
 
 
-def canonical_repository(
-    gh: GitHub, entry: DownstreamConfig, index: int
-) -> tuple[RepoInfo, str | None]:
+def canonical_repository(gh: GitHub, entry: DownstreamConfig) -> tuple[RepoInfo, str | None]:
     """(the repository, under its canonical name; the configured name if it differs other
     than in case): one GET, which follows a rename's 301."""
     repo = gh.repository(entry.repository)
     if repo is None:
         raise UsageError(
-            f"{entry_key(index)}.repository: {entry.repository} not found",
+            f"{entry.key('repository')}: {entry.repository} not found",
             "check the name, and that the token can see the repository",
         )
     moved = None if same_repository(repo.full_name, entry.repository) else entry.repository
     return repo, moved
 
 
-def resolve_target(gh: GitHub, entry: DownstreamConfig, index: int) -> Target:
+def resolve_target(gh: GitHub, entry: DownstreamConfig, index: int | None = None) -> Target:
     """The entry's `Target`: GET the repository (following a rename to its canonical name);
-    with a fork, also the login and the fork."""
-    repo, moved = canonical_repository(gh, entry, index)
+    with a fork, also the login and the fork. (`index` is unused: messages name the entry by
+    its own `where`; it stays until downstream/status.py stops passing it.)"""
+    del index
+    repo, moved = canonical_repository(gh, entry)
     full_name = repo.full_name
     base = entry.base or repo.default_branch
     owner, name = full_name.split("/", 1)
@@ -221,7 +216,7 @@ def resolve_target(gh: GitHub, entry: DownstreamConfig, index: int) -> Target:
         return Target(base, False, full_name, owner, True, repo.can_triage, full_name, moved)
     if gh.is_app:  # an installation token has no user: no fork to push to, no GET /user
         raise UsageError(
-            f"{entry_key(index)}: the GitHub App cannot push to {entry.repository}"
+            f"{entry.where}: the GitHub App cannot push to {entry.repository}"
             + (" (fork = true)" if entry.fork else "")
             + ", and an App has no account to fork into",
             f"install the App on {entry.repository} with contents and pull requests write "
@@ -234,7 +229,7 @@ def resolve_target(gh: GitHub, entry: DownstreamConfig, index: int) -> Target:
             raise
         # An App installation token acts for no user: it has no namespace to fork into.
         raise UsageError(
-            f"{entry_key(index)}: the token may not push to {entry.repository}, and cannot "
+            f"{entry.where}: the token may not push to {entry.repository}, and cannot "
             f"fork it (GET /user answered 403: a GitHub App installation token has no user)",
             f"install the app on {entry.repository} with Contents and Pull requests write "
             "access, or use a personal token of a user who may push there or fork it",

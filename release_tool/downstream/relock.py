@@ -56,7 +56,7 @@ from release_tool.config import DownstreamConfig
 from release_tool.downstream.actions import STEP
 from release_tool.downstream.pins import FileChange
 from release_tool.downstream.pr import Upgrade, pr_action
-from release_tool.downstream.reads import BaseFiles, Target, entry_key, is_file
+from release_tool.downstream.reads import BaseFiles, Target, is_file
 from release_tool.errors import ReleaseError, UsageError
 from release_tool.files.requirements import PinEdit
 from release_tool.github_api import GitHub, PullInfo, TreeEntry
@@ -112,7 +112,7 @@ def detect(entry: DownstreamConfig, files: BaseFiles) -> Resolver | None:
     return None
 
 
-def refuse_undetected(gh: GitHub, entry: DownstreamConfig, index: int, files: BaseFiles) -> None:
+def refuse_undetected(gh: GitHub, entry: DownstreamConfig, files: BaseFiles) -> None:
     """`strategy = "relock"` with nothing to relock: say what to configure."""
     compiled = [
         blob.path
@@ -123,12 +123,12 @@ def refuse_undetected(gh: GitHub, entry: DownstreamConfig, index: int, files: Ba
     ]
     if compiled:
         raise UsageError(
-            f"{entry_key(index)}: {', '.join(compiled)} in {files.label} are pip-compile "
+            f"{entry.where}: {', '.join(compiled)} in {files.label} are pip-compile "
             "output, but `compile` is not configured",
             "list the .in files to compile, in order: compile = ['requirements/base.in', ...]",
         )
     raise UsageError(
-        f"{entry_key(index)}: strategy = 'relock', but {files.label} has no uv.lock at its "
+        f"{entry.where}: strategy = 'relock', but {files.label} has no uv.lock at its "
         "root and `compile` is not configured",
         "configure `compile` for a pip-tools downstream, or use strategy = 'edit'",
     )
@@ -163,24 +163,25 @@ class _Reader:
         self.texts[entry.path] = self._blobs[entry.sha]
         return self.texts[entry.path]
 
-    def need(self, path: str, why: str, index: int) -> str:
+    def need(self, path: str, why: str, where: str) -> str:
+        """`path`'s text; a UsageError naming the entry (`where`) when it is not there."""
         text = self.read(path)
         if text is None:
             raise UsageError(
-                f"{entry_key(index)}: {self.files.label} has no {path}, which {why}",
+                f"{where}: {self.files.label} has no {path}, which {why}",
                 "check the entry's `compile`/`exports`, or its `base`",
             )
         return text
 
 
 def read_inputs(
-    gh: GitHub, entry: DownstreamConfig, index: int, files: BaseFiles, resolver: Resolver
+    gh: GitHub, entry: DownstreamConfig, files: BaseFiles, resolver: Resolver
 ) -> LockInputs:
     """The lock inputs of the base commit (see the module docstring)."""
     reader = _Reader(gh, files)
     if resolver == "uv":
-        pyproject = _toml(reader.need("pyproject.toml", "relock with uv needs", index), files)
-        reader.need("uv.lock", "relock with uv needs (run `uv lock` there once)", index)
+        pyproject = _toml(reader.need("pyproject.toml", "relock with uv needs", entry.where), files)
+        reader.need("uv.lock", "relock with uv needs (run `uv lock` there once)", entry.where)
         for optional in ("uv.toml", ".python-version"):
             reader.read(optional)
         workspace = pyproject.get("tool", {}).get("uv", {}).get("workspace", {})
@@ -199,7 +200,7 @@ def read_inputs(
                 path = queue.pop(0)
                 if path in reader.texts:
                     continue
-                text = reader.need(path, f"{compiled.source} needs", index)
+                text = reader.need(path, f"{compiled.source} needs", entry.where)
                 queue += _includes(path, text)
             reader.read(compiled.target)
     return LockInputs(resolver, tuple(sorted(reader.texts.items())))
@@ -351,7 +352,6 @@ def relock_context(
 def plan_relock(
     gh: GitHub,
     entry: DownstreamConfig,
-    index: int,
     upgrade: Upgrade,
     target: Target,
     files: BaseFiles,
@@ -364,7 +364,7 @@ def plan_relock(
     """The entry's action and a note, or why there is nothing to do (see the docstring)."""
     repo, base = entry.repository, target.base
     package, version = upgrade.package, upgrade.version.pep440
-    inputs = read_inputs(gh, entry, index, files, resolver)
+    inputs = read_inputs(gh, entry, files, resolver)
     branch = entry.branch.format(package=package)
     pull = gh.open_pull(repo, target.head_owner, branch)
     if pull is not None:

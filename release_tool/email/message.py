@@ -78,9 +78,7 @@ def render_email(
     _check_links(context)
     variables = _template_variables(context)
     if config.subject is not None:
-        raw_subject = render_string(
-            config.subject, variables, what="tool.release_tool.email.subject"
-        )
+        raw_subject = render_string(config.subject, variables, what=config.key("subject"))
     else:
         raw_subject = render(SUBJECT_TEMPLATE, variables, override_dir=override_dir)
     # A header is one line: template newlines and runs of spaces become single spaces.

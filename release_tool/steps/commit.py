@@ -20,7 +20,7 @@ def commit_message(project: Project, context: dict[str, str]) -> str:
     config = project.config
     if config.commit_message:
         message = rendering.render_string(
-            config.commit_message, context, what="tool.release_tool.commit_message"
+            config.commit_message, context, what=config.key("commit_message")
         )
     else:
         message = rendering.render("commit_message.txt.j2", context, override_dir=project.templates)
