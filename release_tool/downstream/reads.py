@@ -203,11 +203,9 @@ def canonical_repository(gh: GitHub, entry: DownstreamConfig) -> tuple[RepoInfo,
     return repo, moved
 
 
-def resolve_target(gh: GitHub, entry: DownstreamConfig, index: int | None = None) -> Target:
+def resolve_target(gh: GitHub, entry: DownstreamConfig) -> Target:
     """The entry's `Target`: GET the repository (following a rename to its canonical name);
-    with a fork, also the login and the fork. (`index` is unused: messages name the entry by
-    its own `where`; it stays until downstream/status.py stops passing it.)"""
-    del index
+    with a fork, also the login and the fork."""
     repo, moved = canonical_repository(gh, entry)
     full_name = repo.full_name
     base = entry.base or repo.default_branch

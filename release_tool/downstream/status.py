@@ -27,19 +27,17 @@ from release_tool.versions import Version
 def downstream_status(gh: GitHub, config: Config, version: Version) -> list[tuple[str, str]]:
     """(what, state) per downstream entry, for `release-tool status`; never raises."""
     rows = []
-    for index, entry in enumerate(config.downstream):
+    for entry in config.downstream:
         what = f"PR {entry.repository}"
         try:
-            rows.append((what, _entry_status(gh, entry, index, config.package, version)))
+            rows.append((what, _entry_status(gh, entry, config.package, version)))
         except ReleaseError as exc:
             rows.append((what, f"unknown ({exc.message})"))
     return rows
 
 
-def _entry_status(
-    gh: GitHub, entry: DownstreamConfig, index: int, package: str, version: Version
-) -> str:
-    target = resolve_target(gh, entry, index)
+def _entry_status(gh: GitHub, entry: DownstreamConfig, package: str, version: Version) -> str:
+    target = resolve_target(gh, entry)
     repository = target.repository or entry.repository  # the canonical name
     # A dispatched workflow names its own branch: for it, only the pins can be shown.
     branch = "" if entry.strategy == "dispatch" else entry.branch.format(package=package)
@@ -56,7 +54,7 @@ def _entry_status(
         if resolver is not None:
             return _lock_status(gh, entry, files, resolver, package, version)
         if entry.strategy == "relock":
-            refuse_undetected(gh, dataclasses.replace(entry, repository=repository), index, files)
+            refuse_undetected(gh, dataclasses.replace(entry, repository=repository), files)
     pinned: set[str] = set()
     read: set[str] = set()
     for glob in entry.files:
