@@ -125,3 +125,16 @@ def test_a_downstream_glob_that_matches_nothing_names_the_entry(
         f"error: {prefix}downstream[0].files: 'reqs/*.pip' matches no file in "
         "openedx/edx-platform@master"
     ) in result.stderr
+
+
+@pytest.mark.parametrize(("file", "prefix"), FILES)
+def test_the_smtp_hint_names_the_key_to_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file: str, prefix: str
+) -> None:
+    """Sending with no SMTP host: the hint names the key to set as the configuration's file
+    spells it."""
+    monkeypatch.delenv("RELEASE_TOOL_SMTP_HOST", raising=False)
+    repo = library(tmp_path, file)
+    code, _, err = invoke(repo, "email", "5.2.0", "--dry-run", "--send-email")
+    assert code == 2, err
+    assert f"set {prefix}email.smtp_host or RELEASE_TOOL_SMTP_HOST" in err

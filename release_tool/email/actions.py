@@ -216,7 +216,7 @@ def draft_path_for(config: EmailConfig, repo_root: Path, version: str) -> Path:
     if not path.resolve().is_relative_to(repo_root.resolve()):
         raise UsageError(
             f"the email draft path {path} is outside the repository",
-            "set `draft` in [tool.release_tool.email] to a path inside it",
+            f"set {config.key('draft')} to a path inside it",
         )
     return path
 

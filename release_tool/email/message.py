@@ -184,7 +184,7 @@ def _check_addresses(sender: str, config: EmailConfig) -> None:
     if config.reply_to:
         checks.append(("reply_to", config.reply_to))
     if not config.to:
-        raise UsageError("the email has no recipients", "set `to` in [tool.release_tool.email]")
+        raise UsageError("the email has no recipients", f"set {config.key('to')}")
     for key, address in checks:
         problem = check_address(address)
         # One address per entry: an unquoted comma ("Doe, Jane <j@x.org>") would make two.
@@ -195,7 +195,7 @@ def _check_addresses(sender: str, config: EmailConfig) -> None:
         if problem:
             raise UsageError(
                 f"email {key}: {problem}",
-                "fix the address in [tool.release_tool.email] (or git's user.email)",
+                f"fix the address in {config.where} (or git's user.email)",
             )
 
 

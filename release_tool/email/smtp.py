@@ -44,6 +44,7 @@ class SmtpSettings:
     user: str | None = None
     password: str | None = field(default=None, repr=False)
     timeout: float = SMTP_TIMEOUT
+    where: str = "tool.release_tool.email"  # the email table's key path, for hints
 
     def describe(self) -> str:
         who = f", user {self.user}" if self.user else ""
@@ -58,12 +59,12 @@ def smtp_settings(config: EmailConfig, environ: Mapping[str, str]) -> SmtpSettin
     server is used without authentication (a local relay); a user without a password, or a
     password without a user, is refused rather than guessed.
     """
-    env_hint = "set it in [tool.release_tool.email] or the environment"
+    env_hint = f"set it in {config.where} or the environment"
     host = (environ.get(ENV_HOST) or config.smtp_host or "").strip()
     if not host:
         raise UsageError(
             "sending the email needs an SMTP host",
-            f"set smtp_host in [tool.release_tool.email] or {ENV_HOST}",
+            f"set {config.key('smtp_host')} or {ENV_HOST}",
         )
     if any(c.isspace() for c in host):
         raise UsageError(f"SMTP host {host!r} is not a host name", env_hint)
@@ -90,7 +91,7 @@ def smtp_settings(config: EmailConfig, environ: Mapping[str, str]) -> SmtpSettin
     if password and not user:
         raise UsageError(
             f"{ENV_PASSWORD} is set but no SMTP user is",
-            f"set smtp_user in [tool.release_tool.email] or {ENV_USER}",
+            f"set {config.key('smtp_user')} or {ENV_USER}",
         )
     if security == "none" and not _is_loopback(host):
         raise UsageError(
@@ -98,7 +99,9 @@ def smtp_settings(config: EmailConfig, environ: Mapping[str, str]) -> SmtpSettin
             "cross the network unencrypted",
             "use 'starttls' or 'tls'; 'none' is only for a test server on this machine",
         )
-    return SmtpSettings(host=host, port=port, security=security, user=user, password=password)
+    return SmtpSettings(
+        host=host, port=port, security=security, user=user, password=password, where=config.where
+    )
 
 
 def _is_loopback(host: str) -> bool:
@@ -164,13 +167,12 @@ def send_message(
         refused = ", ".join(sorted(exc.recipients))
         raise failed(
             f"{where} refused every recipient ({refused})",
-            "check `to` and `cc` in [tool.release_tool.email]",
+            f"check `to` and `cc` in {smtp.where}",
         ) from None
     except smtplib.SMTPSenderRefused as exc:
         raise failed(
             f"{where} refused the sender {exc.sender} ({exc.smtp_code} {_text(exc.smtp_error)})",
-            "check `from` in [tool.release_tool.email]; the server may only accept "
-            "its user's own address",
+            f"check `from` in {smtp.where}; the server may only accept its user's own address",
         ) from None
     except smtplib.SMTPResponseException as exc:
         raise failed(

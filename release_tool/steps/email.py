@@ -74,7 +74,7 @@ def default_sender(project: Project) -> str:
     if not address:
         raise UsageError(
             "no sender for the notification email",
-            "set `from` in [tool.release_tool.email], or git config user.email",
+            f"set {project.config.key('email.from')}, or git config user.email",
         )
     return f"{name} <{address}>" if name else address
 
@@ -83,7 +83,7 @@ def plan_email(project: Project, facts: EmailFacts, *, send: bool, known: RunSta
     """The email step, rendered with what is `known` now (placeholders for the rest)."""
     config = project.config.email
     if config is None:
-        return StepPlan(NAME, skipped="not configured ([tool.release_tool.email])")
+        return StepPlan(NAME, skipped=f"not configured ({project.config.key('email')})")
     if project.config.changelog:
         changelog.changelog_format(project.config.changelog)  # a bad suffix is a config error
     sender = config.sender or default_sender(project)

@@ -70,7 +70,7 @@ def read_text_of(project: Project, relpath: str, overlay: Mapping[str, str]) -> 
         return read_text(project.root / real, relpath)
     except FileNotFoundError:
         raise UsageError(
-            f"{relpath}: file not found", "fix the path in [tool.release_tool] version_files"
+            f"{relpath}: file not found", f"fix the path in {project.config.key('version_files')}"
         ) from None
 
 
