@@ -19,7 +19,7 @@ DEFAULT_NETWORK_TIMEOUT = 120.0
 _REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _PACKAGE_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _EMAIL_RE = re.compile(r"^[^@\s<>\"(),;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-_HTTP_URL_RE = re.compile(r"^https?://[^/?#\s]+")
+_HTTP_URL = r"^https?://[^/?#\s]+"  # compiled on first use: only a config that sets index_url
 
 
 def _opt(
@@ -119,7 +119,7 @@ def _check_globs(values: tuple[str, ...]) -> str | None:
 
 
 def _check_http_url(value: str) -> str | None:
-    return None if _HTTP_URL_RE.match(value) else f"{value!r} is not an http(s) URL"
+    return None if re.match(_HTTP_URL, value) else f"{value!r} is not an http(s) URL"
 
 
 def _check_pr_head(value: str) -> str | None:

@@ -41,7 +41,7 @@ _CHECKS: dict[Any, dict[str, Any]] = {
     config_fields._check_tag_format: {"pattern": r"\{version\}"},
     config_fields._check_search: {"pattern": r"\{version\}"},
     config_fields._check_positive: {"exclusiveMinimum": 0},
-    config_fields._check_http_url: {"pattern": config_fields._HTTP_URL_RE.pattern},
+    config_fields._check_http_url: {"pattern": config_fields._HTTP_URL},
 }
 _NONEMPTY = {("EmailConfig", "to")}
 # A default that depends on other keys (the kind follows the file's name): not shown.

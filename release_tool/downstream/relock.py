@@ -44,7 +44,7 @@ from __future__ import annotations
 import posixpath
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -226,23 +226,30 @@ def _toml(text: str, files: BaseFiles) -> dict[str, Any]:
 
 
 def locked_versions(inputs: LockInputs, package: str) -> set[str]:
-    """The versions of `package` the base's lock (or compiled files) hold."""
+    """The versions of `package` the base's lock (or compiled files) hold (none: an invalid
+    uv.lock, which the resolution then reports)."""
+    try:
+        return versions_in_lock(inputs.resolver, inputs.files, package)
+    except tomllib.TOMLDecodeError:
+        return set()
+
+
+def versions_in_lock(
+    resolver: Resolver, files: Iterable[tuple[str, str]], package: str
+) -> set[str]:
+    """The versions of `package` that lock files (path, text) hold: `uv.lock` for uv (a
+    `TOMLDecodeError` when it is not valid TOML), pip-compile output for pip-tools."""
     from release_tool.resolvers import pip_tools
     from release_tool.resolvers.uv import lock_versions
 
+    found: dict[str, set[str]] = {}
+    for path, text in files:
+        if resolver == "uv" and path == "uv.lock":
+            found = lock_versions(tomllib.loads(text))
+        elif resolver != "uv" and PIP_COMPILE_HEADER in text[:400]:
+            for name, versions in pip_tools.pins(text).items():
+                found.setdefault(name, set()).update(versions)
     wanted = canonicalize_name(package)
-    if inputs.resolver == "uv":
-        texts = inputs.mapping
-        try:
-            found = lock_versions(tomllib.loads(texts.get("uv.lock", "")))
-        except tomllib.TOMLDecodeError:
-            return set()
-    else:
-        found = {}
-        for _path, text in inputs.files:
-            if PIP_COMPILE_HEADER in text[:400]:
-                for name, versions in pip_tools.pins(text).items():
-                    found.setdefault(name, set()).update(versions)
     return {v for name, vs in found.items() if canonicalize_name(name) == wanted for v in vs}
 
 

@@ -12,12 +12,10 @@ from __future__ import annotations
 import dataclasses
 import tomllib
 
-from packaging.utils import canonicalize_name
-
 from release_tool.config import Config, DownstreamConfig
 from release_tool.downstream.pins import version_key
 from release_tool.downstream.reads import BaseFiles, resolve_target
-from release_tool.downstream.relock import Resolver, detect, refuse_undetected
+from release_tool.downstream.relock import Resolver, detect, refuse_undetected, versions_in_lock
 from release_tool.errors import ReleaseError
 from release_tool.files.requirements import pins_of
 from release_tool.github_api import GitHub
@@ -78,7 +76,6 @@ def _lock_status(
 ) -> str:
     """What the base's lock holds of `package`: "already locks X", "none (locks Y)", "none
     (not in ...)", or "unknown (...)" when the lock is missing or unreadable."""
-    from release_tool.resolvers.uv import lock_versions
 
     def text_of(path: str) -> str | None:
         found = files.match(path)
@@ -86,33 +83,23 @@ def _lock_status(
             return None
         return gh.blob(files.repo, found[0].sha).decode("utf-8", "replace")
 
-    locked: set[str] = set()
     if resolver == "uv":
-        where = "uv.lock"
-        text = text_of(where)
-        if text is None:
-            return f"unknown ({files.label} has no uv.lock)"
-        try:
-            lock = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            return f"unknown ({files.label}: uv.lock is not valid TOML: {exc})"
-        wanted = canonicalize_name(package)
-        for name, versions in lock_versions(lock).items():
-            if canonicalize_name(name) == wanted:
-                locked.update(versions)
+        paths = ["uv.lock"]
     else:
         # A compiled file not there yet is one the first relock creates.
-        targets = list(dict.fromkeys(c.target for c in entry.compile))
-        if not targets:
+        paths = list(dict.fromkeys(c.target for c in entry.compile))
+        if not paths:
             return "unknown (resolver = 'pip-tools', but `compile` is not configured)"
-        present = [(path, text) for path in targets if (text := text_of(path)) is not None]
-        if not present:
-            return f"unknown ({files.label} has none of {', '.join(targets)})"
-        where = ", ".join(path for path, _ in present)
-        for path, text in present:
-            locked.update(v for _, v in pins_of(path, text, package))
+    present = [(path, text) for path in paths if (text := text_of(path)) is not None]
+    if not present:
+        missing = "no uv.lock" if resolver == "uv" else f"none of {', '.join(paths)}"
+        return f"unknown ({files.label} has {missing})"
+    try:
+        locked = versions_in_lock(resolver, present, package)
+    except tomllib.TOMLDecodeError as exc:
+        return f"unknown ({files.label}: uv.lock is not valid TOML: {exc})"
     if not locked:
-        return f"none (not in {where})"
+        return f"none (not in {', '.join(path for path, _ in present)})"
     if all(version_key(v) == version_key(version.pep440) for v in locked):
         return f"already locks {version}"
     return f"none (locks {', '.join(sorted(locked, key=version_key))})"

@@ -441,10 +441,10 @@ def _write_problems(
         edited.append(config.changelog)
     commit = "commit" in steps and bool(edited)
     tag = "tag" in steps
-    if not (commit or tag):
+    if not (commit or tag) or pending is None:  # (pending: started whenever either is made)
         return []
     paths = list(dict.fromkeys(real_relpath(project, path) for path in edited)) if commit else []
-    ready = pending.result(paths) if pending else repo.readiness(paths)
+    ready = pending.result(paths)
     problems: list[ReleaseError] = []
     if ready.ident is None:
         said = ready.ident_error.removeprefix("git var failed: ")
